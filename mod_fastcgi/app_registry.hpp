@@ -1,0 +1,54 @@
+// The applications defined by FastCgiExternalServer (and later
+// FastCgiServer): built while the configuration is read, completed in
+// post_config (sockets resolved against FastCgiIpcDir), then frozen and read
+// by every request without locks.
+//
+// Lifetime: one registry per configuration generation, allocated in pconf;
+// a restart reads the configuration again into a new registry.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fastcgi/app_config.hpp"
+#include "httpd.hpp"
+
+namespace fastcgi::httpd {
+
+/// One defined application with what the glue resolved for it.
+struct App {
+    AppConfig config;
+    std::string socket_path;        ///< absolute Unix socket path, or empty for TCP
+    apr_sockaddr_t* addr = nullptr; ///< resolved target (TCP, or Unix)
+    std::string where;              ///< "unix:/path" or "host:port", for log lines
+    std::string defined_at;         ///< "file:line" of the directive
+};
+
+class AppRegistry {
+public:
+    /// The registry of the configuration being read or served.
+    static AppRegistry& current();
+    /// Starts a new, empty registry in `pconf` (pre_config).
+    static void reset(apr_pool_t* pconf);
+
+    std::vector<App*>& apps() noexcept { return apps_; }
+
+    /// The application whose filename is `path` or a parent directory of it
+    /// (the next character of `path` is '/'), most recently defined first,
+    /// as the original matches them. nullptr when none.
+    const App* find(std::string_view path) const noexcept;
+
+    /// FastCgiIpcDir as configured (empty: the default).
+    std::string ipc_dir;
+    std::string ipc_dir_defined_at;
+
+private:
+    std::vector<App*> apps_;
+};
+
+/// FastCgiIpcDir in force: the configured one or the default
+/// (DefaultRuntimeDir/fastcgi).
+std::string effective_ipc_dir(apr_pool_t* p);
+
+}  // namespace fastcgi::httpd

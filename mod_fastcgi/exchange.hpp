@@ -1,0 +1,53 @@
+// One conversation with an application: BEGIN_REQUEST + PARAMS + STDIN out,
+// records in, STDOUT to a ResponseSink, STDERR to the error log, until
+// FCGI_END_REQUEST. Sending and receiving interleave in one poll loop, so an
+// app that answers before reading all its input never deadlocks us; every
+// wait is bounded by -idle-timeout.
+// Lifetime: one per request, on the handler's stack; not shared.
+#pragma once
+
+#include <string>
+
+#include "app_registry.hpp"
+#include "fastcgi/line_splitter.hpp"
+#include "fastcgi/record.hpp"
+#include "outcome.hpp"
+#include "request_body.hpp"
+#include "response_sink.hpp"
+#include "upstream.hpp"
+
+namespace fastcgi::httpd {
+
+class Exchange {
+public:
+    static constexpr apr_size_t kReadSize = 64 * 1024;
+
+    Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body);
+    ~Exchange();
+
+    /// Connects, sends `head` (BEGIN_REQUEST + PARAMS) and the body, reads
+    /// the answer. Logs one line for any failure except the sink's own.
+    Outcome run(std::string head);
+
+private:
+    enum class Read { More, Done };
+    Outcome fail(Failure f, apr_status_t rv, std::string detail);
+    Outcome send_some(bool& body_done);
+    Outcome read_some(Read& state);
+    Outcome dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Read& state);
+    Outcome end_of_stream();
+    void log_stderr(std::string_view line);
+
+    request_rec* r_;
+    const App& app_;
+    ResponseSink& sink_;
+    RequestBody* body_;
+    Upstream upstream_;
+    RecordDecoder decoder_;
+    LineSplitter stderr_;
+    std::string out_;
+    std::size_t out_pos_ = 0;
+    bool sending_ = true;
+};
+
+}  // namespace fastcgi::httpd

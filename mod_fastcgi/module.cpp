@@ -1,0 +1,49 @@
+// The module record (the only exported symbol) and hook registration.
+#include "app_registry.hpp"
+#include "directives.hpp"
+#include "fastcgi/version.hpp"
+#include "handler.hpp"
+#include "hook_guard.hpp"
+#include "ipc_dir.hpp"
+
+namespace fastcgi::httpd {
+namespace {
+
+int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
+    try {
+        AppRegistry::reset(pconf);
+    } catch (...) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
+    return guard_server(s, [&] {
+        ap_add_version_component(pconf, "mod_fastcgi/" FASTCGI_VERSION);
+        return prepare_ipc_dir(pconf, s);
+    });
+}
+
+void register_hooks(apr_pool_t*) {
+    ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_fixups(fastcgi_fixups, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_handler(fastcgi_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
+}
+
+}  // namespace
+}  // namespace fastcgi::httpd
+
+extern "C" {
+__attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA fastcgi_module = {
+    STANDARD20_MODULE_STUFF,
+    nullptr,  // per-directory config (the authorizer roles will add it)
+    nullptr,
+    nullptr,  // server config: the app registry is per configuration generation
+    nullptr,
+    fastcgi::httpd::kCommands,
+    fastcgi::httpd::register_hooks,
+    AP_MODULE_FLAG_NONE,
+};
+}

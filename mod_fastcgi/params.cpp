@@ -1,0 +1,67 @@
+// See params.hpp.
+#include "params.hpp"
+
+#include <cstring>
+
+#include "fastcgi/nvpair.hpp"
+#include "fastcgi/record.hpp"
+
+namespace fastcgi::httpd {
+
+std::string header_env_name(const char* header) {
+    std::string name = "HTTP_";
+    for (const char* c = header; *c; ++c)
+        name.push_back(apr_isalnum(*c) ? static_cast<char>(apr_toupper(*c)) : '_');
+    return name;
+}
+
+namespace {
+
+/// Environment names as ap_create_environment makes them: anything but
+/// letters and digits becomes '_', and so does a leading digit.
+void sanitize_name(const char* key, std::string& out) {
+    out.assign(key);
+    for (char& c : out)
+        if (!apr_isalnum(c)) c = '_';
+    if (!out.empty() && apr_isdigit(out[0])) out[0] = '_';
+}
+
+}  // namespace
+
+void append_request_head(request_rec* r, const App& app, Role role, const char* spooled_length,
+                         std::string& out) {
+    append_begin_request(out, kRequestId, role);
+
+    apr_table_t* env = r->subprocess_env;
+    ap_add_common_vars(r);
+    // -pass-header reaches the app whatever httpd's own filters think of the
+    // header (Authorization is the usual reason for it).
+    for (const std::string& h : app.config.pass_headers) {
+        if (const char* v = apr_table_get(r->headers_in, h.c_str()))
+            apr_table_set(env, header_env_name(h.c_str()).c_str(), v);
+    }
+    if (role == Role::Responder) ap_add_cgi_vars(r);
+    if (spooled_length) {
+        apr_table_setn(env, "CONTENT_LENGTH", spooled_length);
+        apr_table_unset(env, "HTTP_TRANSFER_ENCODING");
+    }
+
+    PairPacker packer(out, kRequestId, RecordType::Params);
+    const apr_array_header_t* arr = apr_table_elts(env);
+    const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
+    std::string name;
+    for (int i = 0; i < arr->nelts; ++i) {
+        if (!elts[i].key) continue;
+        sanitize_name(elts[i].key, name);
+        // httpoxy: a client-controlled HTTP_PROXY must never reach an app.
+        if (name == "HTTP_PROXY") continue;
+        const char* v = elts[i].val ? elts[i].val : "";
+        if (packer.add(name, std::string_view(v, std::strlen(v))) != Errc::ok)
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                          "FastCGI: server \"%s\": variable %s too long, not sent", app.config.filename.c_str(),
+                          name.c_str());
+    }
+    packer.finish();
+}
+
+}  // namespace fastcgi::httpd

@@ -1,0 +1,141 @@
+// See responder.hpp.
+#include "responder.hpp"
+
+namespace fastcgi::httpd {
+
+namespace {
+
+/// Non-parsed headers: the app's output goes to the client as is, so drop
+/// every filter above the connection level, as mod_cgi does.
+void cut_to_connection_filters(request_rec* r) {
+    ap_filter_t* f = r->proto_output_filters;
+    while (f && f->frec->ftype < AP_FTYPE_CONNECTION) f = f->next;
+    r->output_filters = r->proto_output_filters = f;
+}
+
+}  // namespace
+
+Responder::Responder(request_rec* r, const App& app, bool nph)
+    : r_(r), app_(app), nph_(nph), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
+    if (nph_) {
+        headers_done_ = true;
+        cut_to_connection_filters(r_);
+    }
+}
+
+void Responder::add_body(apr_bucket* owner, apr_size_t offset, apr_size_t len) {
+    if (len == 0 || r_->header_only) return;
+    apr_bucket* b = nullptr;
+    apr_bucket_copy(owner, &b);
+    b->start += static_cast<apr_off_t>(offset);
+    b->length = len;
+    APR_BRIGADE_INSERT_TAIL(bb_, b);
+}
+
+Step Responder::on_stdout(apr_bucket* owner, apr_size_t offset, apr_size_t len) {
+    if (headers_done_) {
+        add_body(owner, offset, len);
+        return Step::Continue;
+    }
+    const char* data = static_cast<const char*>(static_cast<apr_bucket_heap*>(owner->data)->base) + owner->start;
+    std::size_t used = 0;
+    const Errc e = parser_.feed(std::string_view(data + offset, len), used);
+    if (e == Errc::need_more) return Step::Continue;
+    if (e != Errc::ok) {
+        header_error_ = true;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r_,
+                      "FastCGI: comm with server \"%s\" at %s aborted: error parsing headers: %s",
+                      app_.config.filename.c_str(), app_.where.c_str(), std::string(to_string(e)).c_str());
+        return Step::Stop;
+    }
+    headers_done_ = true;
+    if (on_headers() == Step::Stop) return Step::Stop;
+    add_body(owner, offset + used, len - used);
+    return Step::Continue;
+}
+
+Step Responder::on_headers() {
+    applied_ = apply_response_headers(r_, parser_.headers());
+    switch (applied_.verdict) {
+    case HeaderVerdict::Stream:
+        return r_->header_only ? Step::Stop : Step::Continue;
+    case HeaderVerdict::Invalid:
+        header_error_ = true;
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r_,
+                      "FastCGI: comm with server \"%s\" at %s aborted: error parsing headers: %s",
+                      app_.config.filename.c_str(), app_.where.c_str(), applied_.error.c_str());
+        return Step::Stop;
+    case HeaderVerdict::InternalRedirect:
+    case HeaderVerdict::ExternalRedirect:
+    case HeaderVerdict::Conditional:
+        return Step::Stop;  // the rest of the app's output is not wanted
+    }
+    return Step::Stop;
+}
+
+Step Responder::on_batch_end() {
+    if (APR_BRIGADE_EMPTY(bb_)) return Step::Continue;
+    if (app_.config.flush) APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_flush_create(r_->connection->bucket_alloc));
+    const apr_status_t rv = ap_pass_brigade(r_->output_filters, bb_);
+    apr_brigade_cleanup(bb_);
+    sent_ = true;
+    if (rv != APR_SUCCESS || r_->connection->aborted) return Step::Stop;
+    return Step::Continue;
+}
+
+void Responder::discard_request_body() {
+    // Whatever the client still sends is not for the redirect target.
+    ap_discard_request_body(r_);
+}
+
+int Responder::finish(const Outcome& outcome) {
+    apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
+    if (outcome.failure == Failure::ClientAborted) return OK;
+    if (outcome.failure == Failure::None && header_error_) {
+        r_->status = HTTP_OK;
+        return sent_ ? OK : HTTP_BAD_GATEWAY;
+    }
+    if (outcome.failure != Failure::None) {
+        if (!sent_) {
+            r_->status = HTTP_OK;  // let httpd build its own error page
+            r_->status_line = nullptr;
+            return status_for(outcome.failure);
+        }
+        // The headers are gone: make the client see a broken response (no
+        // last chunk, connection closed) rather than a clean short body.
+        apr_brigade_cleanup(bb_);
+        r_->no_cache = 1;
+        APR_BRIGADE_INSERT_TAIL(bb_, ap_bucket_error_create(HTTP_BAD_GATEWAY, nullptr, r_->pool, ba));
+        APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(ba));
+        r_->connection->keepalive = AP_CONN_CLOSE;
+        ap_pass_brigade(r_->output_filters, bb_);
+        apr_brigade_cleanup(bb_);
+        return OK;
+    }
+    switch (applied_.verdict) {
+    case HeaderVerdict::InternalRedirect:
+        discard_request_body();
+        // As the original: the target runs as a GET without a body.
+        r_->method = "GET";
+        r_->method_number = M_GET;
+        apr_table_unset(r_->headers_in, "Content-Length");
+        apr_table_unset(r_->headers_in, "Transfer-Encoding");
+        ap_internal_redirect(applied_.location, r_);
+        return OK;
+    case HeaderVerdict::ExternalRedirect:
+        discard_request_body();
+        return HTTP_MOVED_TEMPORARILY;
+    case HeaderVerdict::Conditional:
+        return applied_.status;
+    case HeaderVerdict::Invalid:
+        return HTTP_BAD_GATEWAY;
+    case HeaderVerdict::Stream:
+        break;
+    }
+    APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_eos_create(ba));
+    ap_pass_brigade(r_->output_filters, bb_);
+    apr_brigade_cleanup(bb_);
+    return OK;
+}
+
+}  // namespace fastcgi::httpd

@@ -1,0 +1,46 @@
+// The RESPONDER role's sink: FCGI_STDOUT -> CGI headers -> HTTP response.
+// The body goes out as slices of the exchange's read buffers (no copy),
+// passed down the filter chain after every read from the app: without
+// -flush httpd's filters may hold small amounts; with -flush a FLUSH bucket
+// follows each read. Memory stays bounded whatever the response size,
+// because ap_pass_brigade blocks while the client is slower than the app.
+#pragma once
+
+#include "app_registry.hpp"
+#include "fastcgi/header_block.hpp"
+#include "outcome.hpp"
+#include "response_headers.hpp"
+#include "response_sink.hpp"
+
+namespace fastcgi::httpd {
+
+class Responder final : public ResponseSink {
+public:
+    Responder(request_rec* r, const App& app, bool nph);
+
+    Step on_stdout(apr_bucket* owner, apr_size_t offset, apr_size_t len) override;
+    Step on_batch_end() override;
+    bool headers_done() const override { return headers_done_; }
+    std::size_t header_bytes() const override { return parser_.bytes_seen(); }
+
+    /// The handler's return value once the exchange ended with `outcome`.
+    int finish(const Outcome& outcome);
+    bool sent() const noexcept { return sent_; }
+
+private:
+    Step on_headers();
+    void add_body(apr_bucket* owner, apr_size_t offset, apr_size_t len);
+    void discard_request_body();
+
+    request_rec* r_;
+    const App& app_;
+    bool nph_;
+    HeaderBlockParser parser_;
+    AppliedHeaders applied_;
+    apr_bucket_brigade* bb_;
+    bool headers_done_ = false;
+    bool header_error_ = false;
+    bool sent_ = false;  ///< something went down the filter chain
+};
+
+}  // namespace fastcgi::httpd
