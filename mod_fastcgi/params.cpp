@@ -26,6 +26,17 @@ void sanitize_name(const char* key, std::string& out) {
     if (!out.empty() && apr_isdigit(out[0])) out[0] = '_';
 }
 
+/// Variables that must never reach an app whatever the configuration:
+/// HTTP_PROXY (httpoxy), and credentials that an internal redirect copied
+/// under a REDIRECT_ prefix (the app gets them only through -pass-header or
+/// CGIPassAuth, for this request).
+bool is_forbidden(std::string_view name) {
+    const bool redirected = name.starts_with("REDIRECT_");
+    while (name.starts_with("REDIRECT_")) name.remove_prefix(9);
+    if (name == "HTTP_PROXY") return true;
+    return redirected && (name == "HTTP_AUTHORIZATION" || name == "HTTP_PROXY_AUTHORIZATION");
+}
+
 }  // namespace
 
 void append_request_head(request_rec* r, const App& app, Role role, const char* spooled_length,
@@ -53,8 +64,7 @@ void append_request_head(request_rec* r, const App& app, Role role, const char* 
     for (int i = 0; i < arr->nelts; ++i) {
         if (!elts[i].key) continue;
         sanitize_name(elts[i].key, name);
-        // httpoxy: a client-controlled HTTP_PROXY must never reach an app.
-        if (name == "HTTP_PROXY") continue;
+        if (is_forbidden(name)) continue;
         const char* v = elts[i].val ? elts[i].val : "";
         if (packer.add(name, std::string_view(v, std::strlen(v))) != Errc::ok)
             ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,

@@ -27,7 +27,11 @@ AppliedHeaders apply_response_headers(request_rec* r, const std::vector<Header>&
                                                 reason.data());
         } else if (!strcasecmp(name, "Content-Type")) {
             // Never trusted to select a handler (CVE-2024-38476).
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 132)
             ap_set_content_type_ex(r, value, 0);
+#else
+            ap_set_content_type(r, value);
+#endif
         } else if (!strcasecmp(name, "Location")) {
             apr_table_set(r->headers_out, "Location", value);
         } else if (!strcasecmp(name, "Content-Length") || !strcasecmp(name, "Transfer-Encoding")) {
