@@ -1,6 +1,8 @@
 // See exchange.hpp.
 #include "exchange.hpp"
 
+#include <algorithm>
+
 #include "params.hpp"
 
 namespace fastcgi::httpd {
@@ -192,11 +194,12 @@ Outcome Exchange::dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Rea
                             "FCGI_END_REQUEST with protocol status " + std::to_string(end.protocol_status) + " (" +
                                 std::string(to_string(static_cast<ProtocolStatus>(end.protocol_status))) + ")");
             if (!sink_.headers_done()) return fail(Failure::IncompleteHeaders, APR_SUCCESS, "");
-            if (pos < n)
+            const std::size_t padding = std::min(decoder_.padding_left(), n - pos);
+            if (pos + padding < n)
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r_,
                               "FastCGI: server \"%s\" at %s sent %" APR_SIZE_T_FMT
                               " bytes after FCGI_END_REQUEST; ignored",
-                              app_.config.filename.c_str(), app_.where.c_str(), n - pos);
+                              app_.config.filename.c_str(), app_.where.c_str(), n - pos - padding);
             state = Read::Done;
             return {};
         }

@@ -222,6 +222,8 @@ public:
 
     /// True when the stream is at a record boundary (nothing half-read).
     bool at_boundary() const noexcept { return state_ == State::Header && have_ == 0; }
+    /// Padding bytes of the last record still to come (0 at a boundary).
+    std::size_t padding_left() const noexcept { return state_ == State::Padding ? padding_ : 0; }
     Errc error() const noexcept { return error_; }
 
 private:
