@@ -16,6 +16,34 @@ enum class AppKind { External, Static, Dynamic };
 struct Defaults {
     static constexpr unsigned app_conn_timeout = 0;  ///< 0: blocking connect
     static constexpr unsigned idle_timeout = 30;     ///< seconds
+    static constexpr unsigned init_start_delay = 1;  ///< seconds
+    static constexpr unsigned listen_queue_depth = 100;
+    static constexpr unsigned min_server_life = 30;  ///< seconds
+    static constexpr unsigned processes = 1;
+    static constexpr unsigned restart_delay = 5;     ///< seconds
+    static constexpr unsigned max_init_env = 64;     ///< -initial-env per directive
+    // FastCgiConfig (dynamic applications)
+    static constexpr double gain = 0.5;
+    static constexpr unsigned kill_interval = 300;   ///< seconds
+    static constexpr unsigned max_class_processes = 10;
+    static constexpr unsigned max_processes = 50;
+    static constexpr unsigned min_processes = 5;
+    static constexpr unsigned multi_threshold = 50;  ///< percent
+    static constexpr unsigned single_threshold = 0;  ///< percent; 0 keeps the last one
+    static constexpr unsigned process_slack = 5;
+    static constexpr unsigned start_delay = 3;       ///< seconds
+    static constexpr unsigned update_interval = 300; ///< seconds
+};
+
+/// What the process manager needs to run instances of an application
+/// (FastCgiServer options, or FastCgiConfig's for dynamic applications).
+struct SpawnConfig {
+    std::vector<std::string> initial_env;  ///< "NAME=value"; bare "NAME" is filled by the glue
+    unsigned init_start_delay = Defaults::init_start_delay;
+    unsigned listen_queue_depth = Defaults::listen_queue_depth;
+    unsigned min_server_life = Defaults::min_server_life;
+    unsigned priority = 0;
+    unsigned restart_delay = Defaults::restart_delay;
 };
 
 struct AppConfig {
@@ -35,7 +63,33 @@ struct AppConfig {
     std::string user;   ///< -user, used only with FastCgiWrapper
     std::string group;  ///< -group, used only with FastCgiWrapper
 
+    // FastCgiServer only
+    SpawnConfig spawn;
+    unsigned processes = Defaults::processes;
+    std::uint16_t listen_port = 0;  ///< -port: TCP instead of a Unix socket
+
     bool uses_tcp() const noexcept { return !host.empty(); }
+};
+
+/// FastCgiConfig: how dynamic applications are run and scaled.
+struct DynamicConfig {
+    unsigned app_conn_timeout = Defaults::app_conn_timeout;
+    bool auto_update = false;
+    bool flush = false;
+    double gain = Defaults::gain;
+    unsigned idle_timeout = Defaults::idle_timeout;
+    SpawnConfig spawn;
+    unsigned kill_interval = Defaults::kill_interval;
+    unsigned max_class_processes = Defaults::max_class_processes;
+    unsigned max_processes = Defaults::max_processes;
+    unsigned min_processes = Defaults::min_processes;
+    unsigned multi_threshold = Defaults::multi_threshold;
+    std::vector<std::string> pass_headers;
+    unsigned process_slack = Defaults::process_slack;
+    bool restart = false;
+    unsigned single_threshold = Defaults::single_threshold;
+    unsigned start_delay = Defaults::start_delay;
+    unsigned update_interval = Defaults::update_interval;
 };
 
 /// A configuration error: the option it concerns (empty for the directive as

@@ -47,7 +47,8 @@ public:
             const std::size_t lf = in.find('\n', consumed);
             const std::size_t end = lf == std::string_view::npos ? in.size() : lf;
             const std::size_t n = end - consumed;
-            if (n > room || line_.size() + n > limits_.max_line) return fail(Errc::header_too_large);
+            const std::size_t need = n + (lf == std::string_view::npos ? 0 : 1);  // the LF counts too
+            if (need > room || line_.size() + n > limits_.max_line) return fail(Errc::header_too_large);
             line_.append(in.substr(consumed, n));
             total_ += n;
             consumed = end;
@@ -92,6 +93,8 @@ private:
             const std::string_view more = trim(line);
             if (!more.empty()) {
                 std::string& v = headers_.back().value;
+                if (headers_.back().name.size() + 2 + v.size() + 1 + more.size() > limits_.max_line)
+                    return Errc::header_too_large;
                 if (!v.empty()) v.push_back(' ');
                 v.append(more);
             }
