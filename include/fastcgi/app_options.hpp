@@ -15,6 +15,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fastcgi/app_config.hpp"
 
@@ -83,53 +84,202 @@ inline std::optional<ConfigError> parse_host_port(std::string_view option, std::
 /// Longest Unix socket path (sun_path holds 108 bytes with the NUL).
 inline constexpr std::size_t kMaxSocketPath = 107;
 
+/// Walks directive tokens as "-option [value]" pairs. `handle(opt, next)`
+/// returns std::nullopt when it took the option (calling `next(v)` to take a
+/// value), or an error.
+class OptionWalker {
+public:
+    explicit OptionWalker(std::span<const std::string_view> args) : args_(args) {}
+
+    template <class Handle>
+    std::optional<ConfigError> walk(Handle&& handle) {
+        for (i_ = 0; i_ < args_.size(); ++i_) {
+            if (auto err = handle(args_[i_])) return err;
+        }
+        return std::nullopt;
+    }
+
+    /// The value after the current option, or an error naming the option.
+    std::optional<ConfigError> value(std::string_view opt, std::string_view& v) {
+        if (i_ + 1 >= args_.size() || args_[i_ + 1].empty())
+            return ConfigError{std::string(opt), "missing value for " + std::string(opt)};
+        v = args_[++i_];
+        return std::nullopt;
+    }
+
+    std::optional<ConfigError> number(std::string_view opt, unsigned min, unsigned max, unsigned& out) {
+        std::string_view v;
+        if (auto e = value(opt, v)) return e;
+        return parse_unsigned(opt, v, min, max, out);
+    }
+
+private:
+    std::span<const std::string_view> args_;
+    std::size_t i_ = 0;
+};
+
+inline std::optional<ConfigError> invalid_option(std::string_view opt) {
+    return ConfigError{std::string(opt), "invalid option: " + std::string(opt)};
+}
+
+inline std::optional<ConfigError> parse_socket_path(std::string_view v, std::string& out) {
+    if (v.size() > kMaxSocketPath)
+        return ConfigError{"-socket", "path \"" + std::string(v) + "\" is too long for a Unix socket"};
+    out = std::string(v);
+    return std::nullopt;
+}
+
+/// -initial-env name[=[value]]: at most Defaults::max_init_env, name not empty.
+inline std::optional<ConfigError> parse_initial_env(std::string_view v, std::vector<std::string>& env) {
+    if (v.empty() || v.front() == '=')
+        return ConfigError{"-initial-env", "invalid variable \"" + std::string(v) + "\": the name is empty"};
+    if (env.size() >= Defaults::max_init_env)
+        return ConfigError{"-initial-env", "too many variables, must be <= " + std::to_string(Defaults::max_init_env)};
+    env.emplace_back(v);
+    return std::nullopt;
+}
+
+/// Options shared by FastCgiServer and FastCgiExternalServer (and, for the
+/// handler's part, FastCgiConfig). Returns std::nullopt when `opt` is not
+/// one of them, else the result (an empty ConfigError means "taken").
+inline std::optional<std::optional<ConfigError>> common_option(OptionWalker& w, std::string_view opt,
+                                                               AppConfig& app) {
+    std::string_view v;
+    std::optional<ConfigError> err;
+    if (iequals(opt, "-appConnTimeout")) {
+        err = w.number("-appConnTimeout", 0, 86400, app.app_conn_timeout);
+    } else if (iequals(opt, "-idle-timeout")) {
+        err = w.number("-idle-timeout", 1, 86400, app.idle_timeout);
+    } else if (iequals(opt, "-flush")) {
+        app.flush = true;
+    } else if (iequals(opt, "-nph")) {
+        app.nph = true;
+    } else if (iequals(opt, "-pass-header")) {
+        if (!(err = w.value("-pass-header", v))) app.pass_headers.emplace_back(v);
+    } else if (iequals(opt, "-socket")) {
+        if (!(err = w.value("-socket", v))) err = parse_socket_path(v, app.socket_path);
+    } else if (iequals(opt, "-user")) {
+        if (!(err = w.value("-user", v))) app.user = std::string(v);
+    } else if (iequals(opt, "-group")) {
+        if (!(err = w.value("-group", v))) app.group = std::string(v);
+    } else {
+        return std::nullopt;
+    }
+    return err;
+}
+
 /// Tokens after the filename of FastCgiExternalServer -> `app`.
 inline std::optional<ConfigError> parse_external_server(std::span<const std::string_view> args, AppConfig& app) {
     app.kind = AppKind::External;
-    auto value_of = [&](std::size_t& i, std::string_view opt, std::string_view& v) -> std::optional<ConfigError> {
-        if (i + 1 >= args.size() || args[i + 1].empty())
-            return ConfigError{std::string(opt), "missing value for " + std::string(opt)};
-        v = args[++i];
-        return std::nullopt;
-    };
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string_view opt = args[i];
-        std::string_view v;
-        std::optional<ConfigError> err;
+    OptionWalker w(args);
+    auto err = w.walk([&](std::string_view opt) -> std::optional<ConfigError> {
+        if (auto common = common_option(w, opt, app)) return *common;
         if (iequals(opt, "-host")) {
-            if (!(err = value_of(i, "-host", v))) err = parse_host_port("-host", v, app.host, app.port);
-        } else if (iequals(opt, "-socket")) {
-            if (!(err = value_of(i, "-socket", v))) {
-                if (v.size() > kMaxSocketPath)
-                    err = ConfigError{"-socket", "path \"" + std::string(v) + "\" is too long for a Unix socket"};
-                else
-                    app.socket_path = std::string(v);
-            }
-        } else if (iequals(opt, "-appConnTimeout")) {
-            if (!(err = value_of(i, "-appConnTimeout", v)))
-                err = parse_unsigned("-appConnTimeout", v, 0, 86400, app.app_conn_timeout);
-        } else if (iequals(opt, "-idle-timeout")) {
-            if (!(err = value_of(i, "-idle-timeout", v)))
-                err = parse_unsigned("-idle-timeout", v, 1, 86400, app.idle_timeout);
-        } else if (iequals(opt, "-flush")) {
-            app.flush = true;
-        } else if (iequals(opt, "-nph")) {
-            app.nph = true;
-        } else if (iequals(opt, "-pass-header")) {
-            if (!(err = value_of(i, "-pass-header", v))) app.pass_headers.emplace_back(v);
-        } else if (iequals(opt, "-user")) {
-            if (!(err = value_of(i, "-user", v))) app.user = std::string(v);
-        } else if (iequals(opt, "-group")) {
-            if (!(err = value_of(i, "-group", v))) app.group = std::string(v);
-        } else {
-            err = ConfigError{std::string(opt), "invalid option: " + std::string(opt)};
+            std::string_view v;
+            if (auto e = w.value("-host", v)) return e;
+            return parse_host_port("-host", v, app.host, app.port);
         }
-        if (err) return err;
-    }
+        return invalid_option(opt);
+    });
+    if (err) return err;
     if (app.host.empty() && app.socket_path.empty())
         return ConfigError{"", "-socket or -host option missing"};
     if (!app.host.empty() && !app.socket_path.empty())
         return ConfigError{"-host", "-host and -socket are mutually exclusive options"};
+    return std::nullopt;
+}
+
+/// The process options shared by FastCgiServer and FastCgiConfig.
+inline std::optional<std::optional<ConfigError>> spawn_option(OptionWalker& w, std::string_view opt,
+                                                              SpawnConfig& spawn) {
+    if (iequals(opt, "-initial-env")) {
+        std::string_view v;
+        if (auto e = w.value("-initial-env", v)) return e;
+        return parse_initial_env(v, spawn.initial_env);
+    }
+    if (iequals(opt, "-init-start-delay")) return w.number("-init-start-delay", 0, 3600, spawn.init_start_delay);
+    if (iequals(opt, "-listen-queue-depth"))
+        return w.number("-listen-queue-depth", 1, 65535, spawn.listen_queue_depth);
+    if (iequals(opt, "-min-server-life")) return w.number("-min-server-life", 0, 86400, spawn.min_server_life);
+    if (iequals(opt, "-priority")) return w.number("-priority", 0, 19, spawn.priority);
+    if (iequals(opt, "-restart-delay")) return w.number("-restart-delay", 0, 3600, spawn.restart_delay);
+    return std::nullopt;
+}
+
+/// Tokens after the filename of FastCgiServer -> `app`.
+inline std::optional<ConfigError> parse_static_server(std::span<const std::string_view> args, AppConfig& app) {
+    app.kind = AppKind::Static;
+    OptionWalker w(args);
+    auto err = w.walk([&](std::string_view opt) -> std::optional<ConfigError> {
+        if (auto common = common_option(w, opt, app)) return *common;
+        if (auto spawn = spawn_option(w, opt, app.spawn)) return *spawn;
+        if (iequals(opt, "-processes")) return w.number("-processes", 1, 1024, app.processes);
+        if (iequals(opt, "-port")) {
+            unsigned port = 0;
+            if (auto e = w.number("-port", 1, 65535, port)) return e;
+            app.listen_port = static_cast<std::uint16_t>(port);
+            return std::nullopt;
+        }
+        return invalid_option(opt);
+    });
+    if (err) return err;
+    if (app.listen_port && !app.socket_path.empty())
+        return ConfigError{"-port", "-port and -socket are mutually exclusive options"};
+    return std::nullopt;
+}
+
+/// Parses a gain in [0.0, 1.0].
+inline std::optional<ConfigError> parse_gain(std::string_view v, double& out) {
+    double d = 0;
+    const auto* end = v.data() + v.size();
+    const auto r = std::from_chars(v.data(), end, d);
+    if (v.empty() || r.ec != std::errc() || r.ptr != end || !(d >= 0.0 && d <= 1.0))
+        return ConfigError{"-gainValue", "\"" + std::string(v) + "\" must be a number between 0.0 and 1.0"};
+    out = d;
+    return std::nullopt;
+}
+
+/// Tokens of FastCgiConfig -> `dyn`. Each occurrence updates the options it
+/// names; the initial environment is replaced by each occurrence, as in the
+/// original (the caller clears it before calling).
+inline std::optional<ConfigError> parse_fastcgi_config(std::span<const std::string_view> args, DynamicConfig& dyn) {
+    OptionWalker w(args);
+    auto err = w.walk([&](std::string_view opt) -> std::optional<ConfigError> {
+        if (auto spawn = spawn_option(w, opt, dyn.spawn)) return *spawn;
+        std::string_view v;
+        if (iequals(opt, "-appConnTimeout")) return w.number("-appConnTimeout", 0, 86400, dyn.app_conn_timeout);
+        if (iequals(opt, "-idle-timeout")) return w.number("-idle-timeout", 1, 86400, dyn.idle_timeout);
+        if (iequals(opt, "-autoUpdate")) return dyn.auto_update = true, std::nullopt;
+        if (iequals(opt, "-flush")) return dyn.flush = true, std::nullopt;
+        if (iequals(opt, "-restart")) return dyn.restart = true, std::nullopt;
+        if (iequals(opt, "-gainValue")) {
+            if (auto e = w.value("-gainValue", v)) return e;
+            return parse_gain(v, dyn.gain);
+        }
+        if (iequals(opt, "-pass-header")) {
+            if (auto e = w.value("-pass-header", v)) return e;
+            dyn.pass_headers.emplace_back(v);
+            return std::nullopt;
+        }
+        if (iequals(opt, "-killInterval")) return w.number("-killInterval", 1, 86400, dyn.kill_interval);
+        if (iequals(opt, "-updateInterval")) return w.number("-updateInterval", 1, 86400, dyn.update_interval);
+        if (iequals(opt, "-maxClassProcesses"))
+            return w.number("-maxClassProcesses", 1, 1024, dyn.max_class_processes);
+        if (iequals(opt, "-maxProcesses")) return w.number("-maxProcesses", 1, 65535, dyn.max_processes);
+        if (iequals(opt, "-minProcesses")) return w.number("-minProcesses", 0, 65535, dyn.min_processes);
+        if (iequals(opt, "-multiThreshold") || iequals(opt, "-multiThreshhold"))
+            return w.number(opt, 0, 100, dyn.multi_threshold);
+        if (iequals(opt, "-singleThreshold") || iequals(opt, "-singleThreshhold"))
+            return w.number(opt, 0, 100, dyn.single_threshold);
+        if (iequals(opt, "-processSlack")) return w.number("-processSlack", 1, 65535, dyn.process_slack);
+        if (iequals(opt, "-startDelay")) return w.number("-startDelay", 1, 3600, dyn.start_delay);
+        return invalid_option(opt);
+    });
+    if (err) return err;
+    if (dyn.process_slack >= dyn.max_processes + 1)
+        return ConfigError{"-processSlack", "processSlack (" + std::to_string(dyn.process_slack) +
+                                                ") must be less than maxProcesses (" +
+                                                std::to_string(dyn.max_processes) + ") + 1"};
     return std::nullopt;
 }
 
