@@ -43,6 +43,15 @@ public:
     std::string ipc_dir;
     std::string ipc_dir_defined_at;
 
+    /// FastCgiConfig: defaults for dynamic applications, and its resolved
+    /// -initial-env (replaced by each FastCgiConfig, as in the original).
+    DynamicConfig dynamic;
+    std::vector<std::string> dynamic_env;
+
+    /// FastCgiWrapper: the wrapper executable, empty when off.
+    std::string wrapper;
+    std::string wrapper_defined_at;
+
 private:
     std::vector<App*> apps_;
 };

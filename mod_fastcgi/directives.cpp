@@ -8,54 +8,15 @@
 #include <vector>
 
 #include "app_registry.hpp"
+#include "directive_util.hpp"
 #include "directives.hpp"
+#include "directives_pm.hpp"
 #include "fastcgi/app_options.hpp"
 #include "hook_guard.hpp"
 
 namespace fastcgi::httpd {
 
 namespace {
-
-std::string where(const cmd_parms* cmd) {
-    if (!cmd->directive) return "";
-    return std::string(cmd->directive->filename ? cmd->directive->filename : "?") + ":" +
-           std::to_string(cmd->directive->line_num);
-}
-
-/// "<Directive> <subject>: [option <opt>: ]<message> (at file:line)"
-const char* config_error(cmd_parms* cmd, std::string_view subject, const ConfigError& e) {
-    std::string msg = cmd->cmd->name;
-    if (!subject.empty()) msg += " " + std::string(subject);
-    msg += ": ";
-    if (!e.option.empty() && e.message.find(e.option) == std::string::npos)
-        msg += "option " + e.option + ": ";
-    msg += e.message;
-    msg += " (at " + where(cmd) + ")";
-    return apr_pstrdup(cmd->pool, msg.c_str());
-}
-
-std::vector<std::string> tokenize(apr_pool_t* p, const char* args) {
-    std::vector<std::string> words;
-    while (*args) {
-        const char* w = ap_getword_conf(p, &args);
-        if (!*w && !*args) break;
-        words.emplace_back(w);
-    }
-    return words;
-}
-
-/// Canonical absolute form of a configured filename: ServerRoot-relative,
-/// no "." or ".." segments, no doubled slashes.
-std::string canonical_path(apr_pool_t* p, const char* name) {
-    char* abs = ap_server_root_relative(p, name);
-    if (!abs) return {};
-    abs = apr_pstrdup(p, abs);
-    ap_getparents(abs);
-    ap_no2slash(abs);
-    std::string s(abs);
-    while (s.size() > 1 && s.back() == '/') s.pop_back();
-    return s;
-}
 
 const char* external_server(cmd_parms* cmd, void*, const char* args) {
     if (const char* err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) return err;
@@ -138,6 +99,12 @@ const command_rec kCommands[] = {
          RAW_ARGS, "a fastcgi-script path (URI) followed by -host host:port or -socket path, and options"},
         {"FastCgiIpcDir", to_cmd_func(&raw_args_guarded<ipc_dir>), nullptr, RSRC_CONF, TAKE1,
          "directory for the FastCGI Unix sockets (default DefaultRuntimeDir/fastcgi)"},
+        {"FastCgiServer", to_cmd_func(&raw_args_guarded<static_server>), nullptr, RSRC_CONF, RAW_ARGS,
+         "a fastcgi-script path followed by options: a static application the process manager runs"},
+        {"FastCgiConfig", to_cmd_func(&raw_args_guarded<fastcgi_config>), nullptr, RSRC_CONF, RAW_ARGS,
+         "options for dynamic FastCGI applications (started on demand)"},
+        {"FastCgiWrapper", to_cmd_func(&raw_args_guarded<wrapper>), nullptr, RSRC_CONF, TAKE1,
+         "On, Off or the path of a wrapper (such as suexec) that starts FastCGI applications"},
         {nullptr, nullptr, nullptr, 0, RAW_ARGS, nullptr},
 };
 

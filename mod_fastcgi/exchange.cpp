@@ -36,8 +36,8 @@ Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
         break;
     case Failure::IdleTimeout:
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r_,
-                      "FastCGI: comm with server \"%s\" at %s aborted: idle timeout (%u sec)", app, where,
-                      app_.config.idle_timeout);
+                      "FastCGI: comm with server \"%s\" at %s aborted:%s idle timeout (%u sec)", app, where,
+                      detail.c_str(), app_.config.idle_timeout);
         break;
     case Failure::ProtocolError:
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r_, "FastCGI: comm with server \"%s\" at %s aborted: protocol error: %s",
@@ -69,12 +69,31 @@ Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
     return {f, rv, std::move(detail)};
 }
 
+apr_status_t Exchange::connect() {
+    apr_interval_time_t backoff = apr_time_from_msec(20);
+    apr_time_t next_notice = apr_time_now() + waiting_.every;
+    while (true) {
+        const apr_status_t rv = upstream_.connect(app_);
+        if (rv == APR_SUCCESS) return rv;
+        const bool not_yet = APR_STATUS_IS_ECONNREFUSED(rv) || APR_STATUS_IS_ENOENT(rv);
+        const apr_time_t now = apr_time_now();
+        if (!waiting_.on_wait || !not_yet || now >= waiting_.connect_deadline) return rv;
+        if (now >= next_notice) {
+            waiting_.on_wait();
+            next_notice = now + waiting_.every;
+        }
+        apr_sleep(std::min(backoff, waiting_.connect_deadline - now));
+        backoff = std::min<apr_interval_time_t>(backoff * 2, apr_time_from_msec(500));
+    }
+}
+
 Outcome Exchange::run(std::string head) {
-    apr_status_t rv = upstream_.connect(app_);
+    apr_status_t rv = connect();
     if (rv != APR_SUCCESS) {
         if (APR_STATUS_IS_TIMEUP(rv)) return fail(Failure::ConnectTimeout, rv, "");
         return fail(Failure::ConnectFailed, rv, "connect() failed");
     }
+    connected_at_ = apr_time_now();
     out_ = std::move(head);
     out_pos_ = 0;
     bool body_done = body_ == nullptr;
@@ -86,6 +105,8 @@ Outcome Exchange::run(std::string head) {
     pfd.desc_type = APR_POLL_SOCKET;
     pfd.desc.s = upstream_.socket();
     const apr_interval_time_t idle = apr_time_from_sec(app_.config.idle_timeout);
+    apr_time_t idle_deadline = apr_time_now() + idle;
+    apr_time_t next_notice = apr_time_now() + waiting_.every;
 
     while (true) {
         if (sending_) {
@@ -96,10 +117,22 @@ Outcome Exchange::run(std::string head) {
         if (sending_ && !want_write && !body_done) continue;  // more body to frame
         pfd.reqevents = APR_POLLIN | (want_write ? APR_POLLOUT : 0);
         apr_int32_t nready = 0;
-        rv = apr_poll(&pfd, 1, &nready, idle);
+        const bool notify = waiting_.on_wait && !heard_;
+        apr_time_t now = apr_time_now();
+        const apr_time_t until = notify ? std::min(idle_deadline, next_notice) : idle_deadline;
+        rv = apr_poll(&pfd, 1, &nready, std::max<apr_interval_time_t>(until - now, 0));
         if (APR_STATUS_IS_EINTR(rv)) continue;
-        if (APR_STATUS_IS_TIMEUP(rv)) return fail(Failure::IdleTimeout, rv, "");
+        if (APR_STATUS_IS_TIMEUP(rv)) {
+            now = apr_time_now();
+            if (now >= idle_deadline) return fail(Failure::IdleTimeout, rv, heard_ ? "" : " (first read)");
+            if (notify && now >= next_notice) {
+                waiting_.on_wait();
+                next_notice = now + waiting_.every;
+            }
+            continue;
+        }
         if (rv != APR_SUCCESS) return fail(Failure::ProtocolError, rv, "poll() failed");
+        idle_deadline = apr_time_now() + idle;
         if (pfd.rtnevents & (APR_POLLIN | APR_POLLHUP | APR_POLLERR)) {
             Read state = Read::More;
             Outcome o = read_some(state);
@@ -145,6 +178,7 @@ Outcome Exchange::read_some(Read& state) {
         return fail(sink_.headers_done() ? Failure::AppClosedEarly : Failure::IncompleteHeaders, rv,
                     ": recv() failed");
     }
+    heard_ = true;
     apr_bucket* owner = apr_bucket_heap_create(buf, n, apr_bucket_free, ba);
     Outcome o = dispatch(owner, buf, n, state);
     apr_bucket_destroy(owner);

@@ -6,6 +6,7 @@
 // Lifetime: one per request, on the handler's stack; not shared.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "app_registry.hpp"
@@ -25,9 +26,23 @@ public:
     Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body);
     ~Exchange();
 
+    /// For an application that may still be starting (dynamic): retry a
+    /// refused connect until `connect_deadline`, and call `on_wait` every
+    /// `every` while waiting to connect or for the first answer.
+    struct Waiting {
+        apr_time_t connect_deadline = 0;
+        apr_interval_time_t every = 0;
+        std::function<void()> on_wait;
+    };
+    void set_waiting(Waiting w) { waiting_ = std::move(w); }
+
     /// Connects, sends `head` (BEGIN_REQUEST + PARAMS) and the body, reads
     /// the answer. Logs one line for any failure except the sink's own.
     Outcome run(std::string head);
+
+    /// When the connection was established and when the exchange ended
+    /// (for the process manager's statistics).
+    apr_time_t connected_at() const noexcept { return connected_at_; }
 
 private:
     enum class Read { More, Done };
@@ -36,6 +51,7 @@ private:
     Outcome read_some(Read& state);
     Outcome dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Read& state);
     Outcome end_of_stream();
+    apr_status_t connect();
     void log_stderr(std::string_view line);
 
     request_rec* r_;
@@ -48,6 +64,9 @@ private:
     std::string out_;
     std::size_t out_pos_ = 0;
     bool sending_ = true;
+    bool heard_ = false;  ///< the app has sent something
+    Waiting waiting_;
+    apr_time_t connected_at_ = 0;
 };
 
 }  // namespace fastcgi::httpd

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app_registry.hpp"
+#include "dynamic_app.hpp"
 #include "exchange.hpp"
 #include "handler.hpp"
 #include "hook_guard.hpp"
@@ -26,49 +27,36 @@ bool is_nph(const App& app, const char* filename) {
     return std::strncmp(base, "nph-", 4) == 0;
 }
 
-/// A fastcgi-script request for a file that no directive defines: the
-/// original's dynamic application. Checks as the original does; starting
-/// dynamic applications is the process manager's job.
-int undefined_app(request_rec* r) {
-    if (r->finfo.filetype == APR_NOFILE) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, APR_ENOENT, r, "FastCGI: stat() of \"%s\" failed", r->filename);
-        return HTTP_NOT_FOUND;
-    }
-    if (r->finfo.filetype == APR_DIR) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "FastCGI: invalid (dynamic) server \"%s\": script is a directory!", r->filename);
-        return HTTP_FORBIDDEN;
-    }
-    if (!(ap_allow_options(r) & OPT_EXECCGI)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: \"ExecCGI Option\" is off in this directory: %s",
-                      r->uri);
-        return HTTP_FORBIDDEN;
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "FastCGI: no FastCgiExternalServer defines \"%s\", and dynamic applications are not "
-                  "supported by this build",
-                  r->filename);
-    return HTTP_INTERNAL_SERVER_ERROR;
-}
-
-int handle(request_rec* r) {
-    const App* app = r->filename ? AppRegistry::current().find(r->filename) : nullptr;
-    if (!app) return undefined_app(r);
-
+/// Runs one request against `app`; `dynamic` is set for an application the
+/// process manager starts on demand.
+int serve(request_rec* r, const App& app, DynamicApp* dynamic) {
     RequestBody body(r);
     if (const int st = body.prepare(); st != OK) return st;
 
     std::string head;
-    append_request_head(r, *app, Role::Responder, body.spooled_length(), head);
+    append_request_head(r, app, Role::Responder, body.spooled_length(), head);
 
-    Responder responder(r, *app, is_nph(*app, r->filename));
+    Responder responder(r, app, is_nph(app, r->filename));
     Outcome outcome;
+    apr_time_t connected_at = 0;
     {
-        Exchange exchange(r, *app, responder, &body);
+        Exchange exchange(r, app, responder, &body);
+        if (dynamic) exchange.set_waiting(dynamic->prepare());
         outcome = exchange.run(std::move(head));
+        connected_at = exchange.connected_at();
     }  // the app connection is closed here, before any redirect runs
+    if (dynamic) dynamic->done(connected_at);
     if (outcome.failure == Failure::ClientBodyError && !responder.sent()) return body.status_for(outcome.rv);
     return responder.finish(outcome);
+}
+
+int handle(request_rec* r) {
+    if (const App* app = r->filename ? AppRegistry::current().find(r->filename) : nullptr)
+        return serve(r, *app, nullptr);
+    int status = OK;
+    DynamicApp dynamic(r, status);
+    if (!dynamic.valid()) return status;
+    return serve(r, dynamic.app(), &dynamic);
 }
 
 }  // namespace

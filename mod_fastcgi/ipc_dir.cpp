@@ -13,6 +13,7 @@
 
 #include "app_registry.hpp"
 #include "fastcgi/app_options.hpp"
+#include "../fcgi_pm/socket_names.hpp"
 #include "ipc_dir.hpp"
 
 namespace fastcgi::httpd {
@@ -55,33 +56,52 @@ int make_or_check_dir(server_rec* s, const std::string& dir) {
 
 }  // namespace
 
+namespace {
+
+int bad_socket(server_rec* s, const App* app, const char* what) {
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "FastCGI: %s %s: option -socket: path \"%s\" %s (at %s)",
+                 app->config.kind == AppKind::Static ? "FastCgiServer" : "FastCgiExternalServer",
+                 app->config.filename.c_str(), app->socket_path.c_str(), what, app->defined_at.c_str());
+    return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+/// Where children reach `app`: its Unix socket (the configured one, or the
+/// name the original derives for a static app) or TCP.
+int resolve_address(apr_pool_t* pconf, server_rec* s, const std::string& dir, App* app) {
+    if (app->config.kind == AppKind::Static && app->config.listen_port) {
+        app->config.host = "127.0.0.1";
+        app->config.port = app->config.listen_port;
+        apr_status_t rv = apr_sockaddr_info_get(&app->addr, "127.0.0.1", APR_INET, app->config.port, 0, pconf);
+        if (rv != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
+        app->where = "127.0.0.1:" + std::to_string(app->config.port);
+        return OK;
+    }
+    if (app->config.uses_tcp()) return OK;
+    const std::string& sock = app->config.socket_path;
+    if (sock.empty()) {
+        const AppRegistry& reg = AppRegistry::current();
+        app->socket_path = reg.wrapper.empty()
+                               ? pm::static_socket_path(dir, app->config.filename)
+                               : pm::static_socket_path(dir, app->config.filename, app->config.user, app->config.group);
+    } else {
+        app->socket_path = sock.front() == '/' ? sock : dir + "/" + sock;
+    }
+    if (app->socket_path.size() > kMaxSocketPath) return bad_socket(s, app, "is too long for a Unix socket");
+    apr_status_t rv = apr_sockaddr_info_get(&app->addr, app->socket_path.c_str(), APR_UNIX, 0, 0, pconf);
+    if (rv != APR_SUCCESS) return bad_socket(s, app, "cannot be used");
+    app->where = "unix:" + app->socket_path;
+    return OK;
+}
+
+}  // namespace
+
 int prepare_ipc_dir(apr_pool_t* pconf, server_rec* s) {
     const std::string dir = effective_ipc_dir(pconf);
-    bool needed = false;
-    for (App* app : AppRegistry::current().apps()) {
-        if (app->config.uses_tcp()) continue;
-        const std::string& sock = app->config.socket_path;
-        app->socket_path = sock.front() == '/' ? sock : dir + "/" + sock;
-        needed = needed || sock.front() != '/';
-        if (app->socket_path.size() > kMaxSocketPath) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                         "FastCGI: FastCgiExternalServer %s: option -socket: path \"%s\" is too long for a "
-                         "Unix socket (at %s)",
-                         app->config.filename.c_str(), app->socket_path.c_str(), app->defined_at.c_str());
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        apr_status_t rv = apr_sockaddr_info_get(&app->addr, app->socket_path.c_str(), APR_UNIX, 0, 0, pconf);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "FastCGI: cannot use Unix socket \"%s\" for \"%s\"",
-                         app->socket_path.c_str(), app->config.filename.c_str());
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        app->where = "unix:" + app->socket_path;
-    }
-    // The directory is ours to create and check when it is configured or
-    // some socket lives in it; the process manager will need it as well.
-    if (needed || !AppRegistry::current().ipc_dir.empty()) return make_or_check_dir(s, dir);
-    return OK;
+    for (App* app : AppRegistry::current().apps())
+        if (const int rc = resolve_address(pconf, s, dir, app); rc != OK) return rc;
+    // The process manager keeps its sockets here, and dynamic ones below.
+    if (const int rc = make_or_check_dir(s, dir); rc != OK) return rc;
+    return make_or_check_dir(s, dir + "/dynamic");
 }
 
 }  // namespace fastcgi::httpd

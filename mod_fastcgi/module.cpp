@@ -5,6 +5,7 @@
 #include "handler.hpp"
 #include "hook_guard.hpp"
 #include "ipc_dir.hpp"
+#include "pm_client.hpp"
 
 namespace fastcgi::httpd {
 namespace {
@@ -21,13 +22,22 @@ int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
 int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     return guard_server(s, [&] {
         ap_add_version_component(pconf, "mod_fastcgi/" FASTCGI_VERSION);
-        return prepare_ipc_dir(pconf, s);
+        if (const int rc = prepare_ipc_dir(pconf, s); rc != OK) return rc;
+        return start_process_manager(pconf, s);
     });
+}
+
+void child_init(apr_pool_t* pchild, server_rec*) {
+    try {
+        open_pm_channel(pchild);
+    } catch (...) {
+    }
 }
 
 void register_hooks(apr_pool_t*) {
     ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_fixups(fastcgi_fixups, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(fastcgi_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
 }

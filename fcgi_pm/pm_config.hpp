@@ -1,0 +1,39 @@
+// What the process manager is told at start: the static applications
+// (FastCgiServer), the dynamic defaults (FastCgiConfig), FastCgiIpcDir,
+// FastCgiWrapper and httpd's User/Group. Built by the httpd glue in
+// post_config from the configuration, copied into the PM when it forks.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "fastcgi/app_config.hpp"
+
+namespace fastcgi::pm {
+
+struct StaticApp {
+    std::string filename;
+    std::string socket_path;        ///< Unix socket, or empty with a TCP port
+    unsigned port = 0;              ///< -port: listen on 127.0.0.1:port
+    unsigned processes = 1;
+    SpawnConfig spawn;
+    std::vector<std::string> env;   ///< resolved -initial-env ("NAME=value")
+    std::string user, group;        ///< wrapper identity (names, or "#id")
+};
+
+struct PmConfig {
+    std::string ipc_dir;
+    std::string dynamic_dir;        ///< ipc_dir/dynamic
+    std::string pm_socket;          ///< ipc_dir/pm.sock: where children send messages
+    std::string wrapper;            ///< FastCgiWrapper executable, empty when off
+    uid_t user_id = 0;              ///< httpd's User and Group
+    gid_t group_id = 0;
+    std::string user_name;
+    std::vector<StaticApp> statics;
+    DynamicConfig dynamic;
+    std::vector<std::string> dynamic_env;  ///< resolved FastCgiConfig -initial-env
+};
+
+}  // namespace fastcgi::pm

@@ -1,0 +1,79 @@
+// See pm_launch.hpp.
+#include "pm_launch.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <new>
+
+#include <ap_listen.h>
+
+#include "process_manager.hpp"
+
+namespace fastcgi::pm {
+
+namespace {
+
+struct Launch {
+    apr_pool_t* pconf;
+    server_rec* s;
+    PmConfig cfg;
+    apr_proc_t proc;
+};
+
+apr_status_t fork_pm(Launch& l);
+
+/// httpd's other-child callback: the PM died (restart it) or httpd is
+/// restarting/stopping (the pconf cleanup ends it; nothing to do).
+void maintenance(int reason, void* data, apr_wait_t) {
+    auto* l = static_cast<Launch*>(data);
+    switch (reason) {
+    case APR_OC_REASON_DEATH:
+    case APR_OC_REASON_LOST:
+        apr_proc_other_child_unregister(l);
+        if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_RUN_MPM) break;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s, "FastCGI: process manager (pid %d) died, restarting it",
+                     l->proc.pid);
+        fork_pm(*l);
+        break;
+    default:
+        break;
+    }
+}
+
+apr_status_t fork_pm(Launch& l) {
+    const pid_t parent = ::getpid();
+    apr_status_t rv = apr_proc_fork(&l.proc, l.pconf);
+    if (rv == APR_INCHILD) {
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) _exit(0);
+        ap_close_listeners();
+        ::prctl(PR_SET_NAME, "fcgi-pm");
+        run_process_manager(l.cfg, l.s);
+    }
+    if (rv != APR_INPARENT) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, l.s, "FastCGI: cannot fork the process manager");
+        return rv;
+    }
+    apr_pool_note_subprocess(l.pconf, &l.proc, APR_KILL_AFTER_TIMEOUT);
+    apr_proc_other_child_register(&l.proc, maintenance, &l, nullptr, l.pconf);
+    return APR_SUCCESS;
+}
+
+}  // namespace
+
+int launch_process_manager(apr_pool_t* pconf, server_rec* s, const PmConfig& cfg) {
+    void* mem = apr_palloc(pconf, sizeof(Launch));
+    auto* l = new (mem) Launch{pconf, s, cfg, {}};
+    apr_pool_cleanup_register(
+        pconf, l,
+        [](void* p) noexcept -> apr_status_t {
+            static_cast<Launch*>(p)->~Launch();
+            return APR_SUCCESS;
+        },
+        apr_pool_cleanup_null);
+    return fork_pm(*l) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+}  // namespace fastcgi::pm

@@ -1,0 +1,434 @@
+// See process_manager.hpp.
+#include "process_manager.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "fastcgi/pm_message.hpp"
+#include "listen_socket.hpp"
+#include "scaling_policy.hpp"
+#include "socket_names.hpp"
+#include "spawner.hpp"
+
+namespace fastcgi::pm {
+
+namespace {
+
+int g_signal_pipe[2] = {-1, -1};
+volatile sig_atomic_t g_stop = 0;
+
+extern "C" void on_signal(int sig) {
+    const int saved = errno;
+    if (sig != SIGCHLD) g_stop = 1;
+    const char c = 'x';
+    (void)!::write(g_signal_pipe[1], &c, 1);
+    errno = saved;
+}
+
+struct Managed {
+    std::string filename;
+    bool dynamic = false;
+    std::string user = "-", group = "-";  ///< identity of a dynamic app
+    std::string socket_path;              ///< empty for TCP
+    unsigned port = 0;
+    int listen_fd = -1;
+    unsigned backlog = Defaults::listen_queue_depth;
+    unsigned priority = 0;
+    const std::vector<std::string>* env = nullptr;
+    std::string wrapper_user, wrapper_group;
+    RestartRules rules;
+    AppState state;
+};
+
+class Manager {
+public:
+    Manager(const PmConfig& cfg, server_rec* s)
+        : cfg_(cfg), s_(s), policy_(cfg.dynamic, Clock::now()) {}
+
+    [[noreturn]] void run();
+
+private:
+    const char* label(const Managed& a) const { return a.dynamic ? "(dynamic) server" : "server"; }
+    void setup_signals();
+    void drop_privileges();
+    bool open_ipc();
+    bool open_listener(Managed& a);
+    void add_static(const StaticApp& app);
+    Managed* find_dynamic(const PmMessage& m, bool create);
+    void handle_datagrams();
+    void handle(const PmMessage& m);
+    void reap();
+    void spawn_due(TimePoint now);
+    void spawn_slot(Managed& a, std::size_t i, TimePoint now);
+    void scale(TimePoint now);
+    unsigned dynamic_running() const;
+    int poll_timeout_ms(TimePoint now) const;
+    [[noreturn]] void shutdown();
+
+    const PmConfig& cfg_;
+    server_rec* s_;
+    ScalingPolicy policy_;
+    std::vector<std::unique_ptr<Managed>> apps_;
+    int ipc_fd_ = -1;
+    pid_t parent_ = ::getppid();
+};
+
+void Manager::setup_signals() {
+    if (::pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s_, "FastCGI: process manager: pipe() failed");
+    struct sigaction sa{};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    for (int sig : {SIGTERM, SIGHUP, SIGUSR1, SIGINT, SIGCHLD}) ::sigaction(sig, &sa, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    ::signal(SIGALRM, SIG_IGN);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+void Manager::drop_privileges() {
+    // With a wrapper the PM stays root so that it can signal the
+    // instances the wrapper started under other identities.
+    if (::geteuid() != 0 || !cfg_.wrapper.empty()) return;
+    if (::setgid(cfg_.group_id) != 0 || ::initgroups(cfg_.user_name.c_str(), cfg_.group_id) != 0 ||
+        ::setuid(cfg_.user_id) != 0) {
+        ap_log_error(APLOG_MARK, APLOG_ALERT, errno, s_, "FastCGI: process manager: cannot change to User/Group");
+        _exit(1);
+    }
+}
+
+bool Manager::open_ipc() {
+    ipc_fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    if (ipc_fd_ < 0 || cfg_.pm_socket.size() >= sizeof sa.sun_path) return false;
+    std::memcpy(sa.sun_path, cfg_.pm_socket.c_str(), cfg_.pm_socket.size() + 1);
+    ::unlink(cfg_.pm_socket.c_str());
+    const mode_t old = ::umask(0177);
+    const int rc = ::bind(ipc_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    ::umask(old);
+    if (rc != 0) return false;
+    if (::geteuid() == 0) (void)!::chown(cfg_.pm_socket.c_str(), cfg_.user_id, cfg_.group_id);
+    const int big = 1 << 20;
+    ::setsockopt(ipc_fd_, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    return true;
+}
+
+bool Manager::open_listener(Managed& a) {
+    if (a.listen_fd >= 0) return true;
+    std::string what;
+    a.listen_fd = a.socket_path.empty()
+                      ? listen_tcp_loopback(a.port, a.backlog, what)
+                      : listen_unix(a.socket_path, a.backlog, cfg_.user_id, cfg_.group_id, what);
+    if (a.listen_fd < 0) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s_, "FastCGI: can't create %s \"%s\": %s failed [%s]", label(a),
+                     a.filename.c_str(), what.c_str(),
+                     a.socket_path.empty() ? ("127.0.0.1:" + std::to_string(a.port)).c_str() : a.socket_path.c_str());
+        return false;
+    }
+    return true;
+}
+
+void Manager::add_static(const StaticApp& app) {
+    auto a = std::make_unique<Managed>();
+    a->filename = app.filename;
+    a->socket_path = app.socket_path;
+    a->port = app.port;
+    a->backlog = app.spawn.listen_queue_depth;
+    a->priority = app.spawn.priority;
+    a->env = &app.env;
+    a->wrapper_user = app.user;
+    a->wrapper_group = app.group;
+    a->rules = RestartRules::from(app.spawn);
+    a->state.slots.resize(app.processes);
+    for (Slot& s : a->state.slots) s.state = SlotState::Starting;
+    open_listener(*a);
+    apps_.push_back(std::move(a));
+}
+
+Managed* Manager::find_dynamic(const PmMessage& m, bool create) {
+    for (auto& a : apps_)
+        if (a->dynamic && a->filename == m.path && a->user == m.user && a->group == m.group) return a.get();
+    if (!create) return nullptr;
+    struct stat st{};
+    if (m.path.front() != '/' || ::stat(m.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s_, "FastCGI: (dynamic) server \"%s\": not a file, not started",
+                     m.path.c_str());
+        return nullptr;
+    }
+    auto a = std::make_unique<Managed>();
+    a->filename = m.path;
+    a->dynamic = true;
+    a->user = m.user;
+    a->group = m.group;
+    a->socket_path = dynamic_socket_path(cfg_.ipc_dir, m.path, m.user, m.group);
+    a->backlog = cfg_.dynamic.spawn.listen_queue_depth;
+    a->priority = cfg_.dynamic.spawn.priority;
+    a->env = &cfg_.dynamic_env;
+    a->wrapper_user = m.user;
+    a->wrapper_group = m.group;
+    a->rules = policy_.rules();
+    a->state = policy_.make_app();
+    if (!open_listener(*a)) return nullptr;
+    apps_.push_back(std::move(a));
+    return apps_.back().get();
+}
+
+unsigned Manager::dynamic_running() const {
+    unsigned n = 0;
+    for (const auto& a : apps_)
+        if (a->dynamic) n += a->state.running() + a->state.count(SlotState::Stopping);
+    return n;
+}
+
+void Manager::handle(const PmMessage& m) {
+    Managed* a = find_dynamic(m, m.type != PmMessageType::Done);
+    if (!a) return;
+    std::string warning;
+    std::optional<std::size_t> slot;
+    switch (m.type) {
+    case PmMessageType::Start:
+        slot = policy_.on_start(a->state, dynamic_running(), &warning);
+        break;
+    case PmMessageType::Waited:
+        slot = policy_.on_waited(a->state, dynamic_running(), Clock::now(), &warning);
+        break;
+    case PmMessageType::Done:
+        policy_.on_done(a->state, m.service_us);
+        break;
+    case PmMessageType::Restart: {
+        struct stat st{};
+        if (::stat(a->filename.c_str(), &st) != 0) break;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_,
+                     "FastCGI: restarting old server \"%s\" processes, newer version found", a->filename.c_str());
+        for (Slot& s : a->state.slots) {
+            if (s.state == SlotState::Running) {
+                ::kill(-s.pid, SIGTERM);
+                s.state = SlotState::Stopping;
+            }
+        }
+        for (std::size_t i = 0; i < a->state.slots.size(); ++i) {
+            Slot& s = a->state.slots[i];
+            if (s.state == SlotState::Unused || s.state == SlotState::Dead) {
+                s.state = SlotState::Starting;
+                break;
+            }
+        }
+        a->state.last_start = {};
+        a->state.ever_started = false;  // the new version starts at once
+        // Children compare the app's mtime with the socket's: make the
+        // socket newer so that they stop asking.
+        ::utimes(a->socket_path.c_str(), nullptr);
+        break;
+    }
+    }
+    if (!warning.empty())
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_, "FastCGI: %s \"%s\": %s", label(*a), a->filename.c_str(),
+                     warning.c_str());
+    (void)slot;  // the slot is now Starting; spawn_due() starts it when due
+}
+
+void Manager::handle_datagrams() {
+    std::uint8_t buf[kPmMaxDatagram + 1];
+    while (true) {
+        const ssize_t n = ::recv(ipc_fd_, buf, sizeof buf, 0);
+        if (n < 0) break;
+        if (auto m = decode_pm_message(Bytes(buf, static_cast<std::size_t>(n))))
+            handle(*m);
+        else
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_, "FastCGI: process manager: malformed message ignored");
+    }
+}
+
+void Manager::reap() {
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        for (auto& ap : apps_) {
+            Managed& a = *ap;
+            for (std::size_t i = 0; i < a.state.slots.size(); ++i) {
+                Slot& s = a.state.slots[i];
+                if (s.pid != pid) continue;
+                const bool signalled_by_us = s.state == SlotState::Stopping;
+                if (WIFEXITED(status))
+                    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_,
+                                 "FastCGI: %s \"%s\" (pid %d) terminated by calling exit with status '%d'", label(a),
+                                 a.filename.c_str(), pid, WEXITSTATUS(status));
+                else if (WIFSIGNALED(status))
+                    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_,
+                                 "FastCGI: %s \"%s\" (pid %d) terminated due to uncaught signal '%d' (%s)%s",
+                                 label(a), a.filename.c_str(), pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
+                                 WCOREDUMP(status) ? ", a core file may have been generated" : "");
+                const bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || signalled_by_us;
+                const std::string note = a.rules.on_exit(a.state, i, clean, Clock::now());
+                if (!note.empty())
+                    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_, "FastCGI: %s \"%s\" %s", label(a),
+                                 a.filename.c_str(), note.c_str());
+                if (!a.dynamic || (!signalled_by_us && policy_.restart_after_exit(a.state)))
+                    s.state = SlotState::Starting;
+            }
+        }
+    }
+}
+
+void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
+    if (!open_listener(a)) return;
+    SpawnRequest req;
+    req.path = a.filename;
+    req.listen_fd = a.listen_fd;
+    req.priority = a.priority;
+    req.env = a.env;
+    if (!cfg_.wrapper.empty()) {
+        req.wrapper = cfg_.wrapper;
+        req.wrapper_user = a.wrapper_user;
+        req.wrapper_group = a.wrapper_group;
+        req.drop_to_user = ::geteuid() == 0;
+        req.uid = cfg_.user_id;
+        req.gid = cfg_.group_id;
+        req.user_name = cfg_.user_name;
+    }
+    const bool reused = a.state.slots[i].used;
+    std::string error;
+    const pid_t pid = spawn(req, error);
+    if (pid < 0) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s_, "FastCGI: can't start %s \"%s\": %s", label(a), a.filename.c_str(),
+                     error.c_str());
+        // Counts as a failed start: the back-off rules space the retries.
+        a.rules.on_spawn(a.state, i, 0, now);
+        a.rules.on_exit(a.state, i, false, now);
+        a.state.slots[i].state = SlotState::Starting;
+        return;
+    }
+    a.rules.on_spawn(a.state, i, pid, now);
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_, "FastCGI: %s \"%s\" %s (pid %d)", label(a), a.filename.c_str(),
+                 reused ? "restarted" : "started", pid);
+}
+
+void Manager::spawn_due(TimePoint now) {
+    for (auto& ap : apps_) {
+        Managed& a = *ap;
+        for (std::size_t i = 0; i < a.state.slots.size(); ++i) {
+            if (a.state.slots[i].state != SlotState::Starting) continue;
+            if (now < a.rules.earliest_start(a.state, i)) break;  // one start per delay
+            spawn_slot(a, i, now);
+            break;
+        }
+    }
+}
+
+void Manager::scale(TimePoint now) {
+    std::vector<AppState*> states;
+    std::vector<Managed*> owners;
+    for (auto& a : apps_) {
+        if (!a->dynamic) continue;
+        states.push_back(&a->state);
+        owners.push_back(a.get());
+    }
+    if (states.empty()) return;
+    for (const KillDecision& k : policy_.tick(states, dynamic_running(), now)) {
+        Managed& a = *owners[k.app];
+        if (k.cancel_start) continue;
+        const Slot& s = a.state.slots[k.slot];
+        ::kill(-s.pid, SIGTERM);
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_, "FastCGI: (dynamic) server \"%s\" (pid %d) termination signaled",
+                     a.filename.c_str(), s.pid);
+    }
+}
+
+int Manager::poll_timeout_ms(TimePoint now) const {
+    TimePoint next = now + std::chrono::seconds(1);
+    for (const auto& a : apps_)
+        for (std::size_t i = 0; i < a->state.slots.size(); ++i)
+            if (a->state.slots[i].state == SlotState::Starting) {
+                next = std::min(next, a->rules.earliest_start(a->state, i));
+                break;
+            }
+    next = std::min(next, policy_.next_tick());
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
+    return static_cast<int>(std::clamp<long long>(ms, 0, 1000));
+}
+
+void Manager::shutdown() {
+    for (auto& a : apps_)
+        for (Slot& s : a->state.slots)
+            if (s.pid > 0) ::kill(-s.pid, SIGTERM);
+    // httpd gives us about three seconds before SIGKILL: two for the apps.
+    const TimePoint give_up = Clock::now() + std::chrono::seconds(2);
+    auto alive = [&] {
+        bool any = false;
+        for (auto& a : apps_)
+            for (Slot& s : a->state.slots) {
+                if (s.pid <= 0) continue;
+                if (::waitpid(s.pid, nullptr, WNOHANG) == s.pid) s.pid = 0; else any = true;
+            }
+        return any;
+    };
+    while (alive() && Clock::now() < give_up) ::usleep(20 * 1000);
+    for (auto& a : apps_)
+        for (Slot& s : a->state.slots)
+            if (s.pid > 0) {
+                ::kill(-s.pid, SIGKILL);
+                ::waitpid(s.pid, nullptr, 0);
+            }
+    for (auto& a : apps_)
+        if (!a->socket_path.empty()) ::unlink(a->socket_path.c_str());
+    ::unlink(cfg_.pm_socket.c_str());
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s_, "FastCGI: process manager (pid %d) exiting", ::getpid());
+    _exit(0);
+}
+
+void Manager::run() {
+    setup_signals();
+    drop_privileges();
+    if (!open_ipc())
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s_,
+                     "FastCGI: process manager: cannot bind %s; dynamic applications will not start",
+                     cfg_.pm_socket.c_str());
+    if (!cfg_.wrapper.empty())
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s_, "FastCGI: wrapper mechanism enabled (wrapper: %s)",
+                     cfg_.wrapper.c_str());
+    for (const StaticApp& app : cfg_.statics) add_static(app);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s_, "FastCGI: process manager initialized (pid %d)", ::getpid());
+
+    while (!g_stop) {
+        if (::getppid() != parent_) break;  // httpd is gone
+        reap();
+        const TimePoint now = Clock::now();
+        spawn_due(now);
+        scale(now);
+        pollfd fds[2] = {{g_signal_pipe[0], POLLIN, 0}, {ipc_fd_, POLLIN, 0}};
+        const int n = ::poll(fds, ipc_fd_ >= 0 ? 2 : 1, poll_timeout_ms(Clock::now()));
+        if (n <= 0) continue;
+        if (fds[0].revents) {
+            char drain[64];
+            while (::read(g_signal_pipe[0], drain, sizeof drain) > 0) {
+            }
+        }
+        if (ipc_fd_ >= 0 && fds[1].revents) handle_datagrams();
+    }
+    shutdown();
+}
+
+}  // namespace
+
+void run_process_manager(const PmConfig& cfg, server_rec* s) {
+    Manager m(cfg, s);
+    m.run();
+}
+
+}  // namespace fastcgi::pm

@@ -1,0 +1,110 @@
+// See spawner.hpp.
+#include "spawner.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace fastcgi::pm {
+
+namespace {
+
+/// In the child: report `what` and errno through `fd`, then exit.
+[[noreturn]] void child_fail(int fd, const char* what) {
+    char buf[256];
+    const int e = errno;
+    const int n = std::snprintf(buf, sizeof buf, "%s: %s", what, std::strerror(e));
+    if (n > 0) (void)!::write(fd, buf, static_cast<size_t>(n));
+    _exit(127);
+}
+
+void close_from(int lowest, int keep) {
+    const int max = static_cast<int>(::sysconf(_SC_OPEN_MAX));
+    for (int fd = lowest; fd < (max > 0 ? max : 1024) && fd < 65536; ++fd)
+        if (fd != keep) ::close(fd);
+}
+
+}  // namespace
+
+pid_t spawn(const SpawnRequest& req, std::string& error) {
+    // Everything the child needs is prepared before fork: no allocation
+    // between fork and exec.
+    std::string dir = req.path.substr(0, req.path.rfind('/'));
+    if (dir.empty()) dir = "/";
+    const std::string base = req.path.substr(req.path.rfind('/') + 1);
+    std::vector<char*> argv;
+    if (req.wrapper.empty()) {
+        argv = {const_cast<char*>(req.path.c_str()), nullptr};
+    } else {
+        argv = {const_cast<char*>(req.wrapper.c_str()), const_cast<char*>(req.wrapper_user.c_str()),
+                const_cast<char*>(req.wrapper_group.c_str()), const_cast<char*>(base.c_str()), nullptr};
+    }
+    std::vector<char*> envp;
+    if (req.env)
+        for (const std::string& e : *req.env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    const char* exe = req.wrapper.empty() ? req.path.c_str() : req.wrapper.c_str();
+
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+        error = std::string("pipe() failed: ") + std::strerror(errno);
+        return -1;
+    }
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        error = std::string("fork() failed: ") + std::strerror(errno);
+        ::close(pipefd[0]);
+        ::close(pipefd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        ::close(pipefd[0]);
+        ::setpgid(0, 0);
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) _exit(0);  // the PM died before prctl
+        sigset_t all;
+        sigemptyset(&all);
+        ::sigprocmask(SIG_SETMASK, &all, nullptr);
+        for (int sig : {SIGTERM, SIGHUP, SIGUSR1, SIGCHLD, SIGALRM, SIGINT}) ::signal(sig, SIG_DFL);
+        ::signal(SIGPIPE, SIG_IGN);  // as the original: apps see EPIPE, not a signal
+        if (::chdir(dir.c_str()) != 0) child_fail(pipefd[1], "chdir()");
+        if (req.priority && ::setpriority(PRIO_PROCESS, 0, static_cast<int>(req.priority)) != 0)
+            child_fail(pipefd[1], "setpriority()");
+        if (::dup2(req.listen_fd, 0) < 0) child_fail(pipefd[1], "dup2()");
+        if (::dup2(2, 1) < 0) child_fail(pipefd[1], "dup2()");
+        close_from(3, pipefd[1]);
+        if (req.drop_to_user) {
+            if (::setgid(req.gid) != 0) child_fail(pipefd[1], "setgid()");
+            if (::initgroups(req.user_name.c_str(), req.gid) != 0) child_fail(pipefd[1], "initgroups()");
+            if (::setuid(req.uid) != 0) child_fail(pipefd[1], "setuid()");
+        }
+        ::execve(exe, argv.data(), envp.data());
+        child_fail(pipefd[1], "execve()");
+    }
+    ::close(pipefd[1]);
+    char buf[256];
+    ssize_t n;
+    do {
+        n = ::read(pipefd[0], buf, sizeof buf - 1);
+    } while (n < 0 && errno == EINTR);
+    ::close(pipefd[0]);
+    if (n > 0) {
+        buf[n] = '\0';
+        error = buf;
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        return -1;
+    }
+    return pid;
+}
+
+}  // namespace fastcgi::pm
