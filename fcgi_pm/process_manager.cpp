@@ -293,15 +293,17 @@ void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
     req.listen_fd = a.listen_fd;
     req.priority = a.priority;
     req.env = a.env;
-    if (!cfg_.wrapper.empty()) {
+    // A dynamic request without a suexec identity ("-") runs the app
+    // itself, as the original did; the instance never keeps root either way.
+    if (!cfg_.wrapper.empty() && a.wrapper_user != "-") {
         req.wrapper = cfg_.wrapper;
         req.wrapper_user = a.wrapper_user;
         req.wrapper_group = a.wrapper_group;
-        req.drop_to_user = ::geteuid() == 0;
-        req.uid = cfg_.user_id;
-        req.gid = cfg_.group_id;
-        req.user_name = cfg_.user_name;
     }
+    req.drop_to_user = ::geteuid() == 0;
+    req.uid = cfg_.user_id;
+    req.gid = cfg_.group_id;
+    req.user_name = cfg_.user_name;
     const bool reused = a.state.slots[i].used;
     std::string error;
     const pid_t pid = spawn(req, error);
