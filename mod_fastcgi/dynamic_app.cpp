@@ -23,30 +23,31 @@ bool executable_by_server(const apr_finfo_t& finfo) {
 
 }  // namespace
 
-DynamicApp::DynamicApp(request_rec* r, int& status) : r_(r) {
+DynamicApp::DynamicApp(request_rec* r, const char* path, const apr_finfo_t& finfo, bool need_execcgi, int& status)
+    : r_(r) {
     status = OK;
     const AppRegistry& reg = AppRegistry::current();
-    if (r->finfo.filetype == APR_NOFILE) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, APR_ENOENT, r, "FastCGI: stat() of \"%s\" failed", r->filename);
+    if (finfo.filetype == APR_NOFILE) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, APR_ENOENT, r, "FastCGI: stat() of \"%s\" failed", path);
         status = HTTP_NOT_FOUND;
         return;
     }
-    if (r->finfo.filetype == APR_DIR) {
+    if (finfo.filetype == APR_DIR) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: invalid (dynamic) server \"%s\": script is a directory!",
-                      r->filename);
+                      path);
         status = HTTP_FORBIDDEN;
         return;
     }
-    if (reg.wrapper.empty() && !executable_by_server(r->finfo)) {
+    if (reg.wrapper.empty() && !executable_by_server(finfo)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "FastCGI: invalid (dynamic) server \"%s\": access for server (uid %ld, gid %ld) not allowed: "
                       "execute not allowed",
-                      r->filename, static_cast<long>(ap_unixd_config.user_id),
+                      path, static_cast<long>(ap_unixd_config.user_id),
                       static_cast<long>(ap_unixd_config.group_id));
         status = HTTP_FORBIDDEN;
         return;
     }
-    if (!(ap_allow_options(r) & OPT_EXECCGI)) {
+    if (need_execcgi && !(ap_allow_options(r) & OPT_EXECCGI)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: \"ExecCGI Option\" is off in this directory: %s", r->uri);
         status = HTTP_FORBIDDEN;
         return;
@@ -64,16 +65,17 @@ DynamicApp::DynamicApp(request_rec* r, int& status) : r_(r) {
     const DynamicConfig& dyn = reg.dynamic;
     app_ = pool_new<App>(r->pool);
     app_->config.kind = AppKind::Dynamic;
-    app_->config.filename = r->filename;
+    app_->config.filename = path;
+    mtime_ = finfo.mtime;
     app_->config.app_conn_timeout = dyn.app_conn_timeout;
     app_->config.idle_timeout = dyn.idle_timeout;
     app_->config.flush = dyn.flush;
     app_->config.pass_headers = dyn.pass_headers;
-    app_->socket_path = pm::dynamic_socket_path(effective_ipc_dir(r->pool), r->filename, user_, group_);
+    app_->socket_path = pm::dynamic_socket_path(effective_ipc_dir(r->pool), path, user_, group_);
     app_->where = "unix:" + app_->socket_path;
     if (apr_sockaddr_info_get(&app_->addr, app_->socket_path.c_str(), APR_UNIX, 0, 0, r->pool) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: (dynamic) server \"%s\": socket path \"%s\" unusable",
-                      r->filename, app_->socket_path.c_str());
+                      path, app_->socket_path.c_str());
         app_ = nullptr;
         status = HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -95,7 +97,7 @@ Exchange::Waiting DynamicApp::prepare() {
     apr_finfo_t sock{};
     if (apr_stat(&sock, app_->socket_path.c_str(), APR_FINFO_MTIME, r_->pool) != APR_SUCCESS) {
         send(PmMessageType::Start);
-    } else if (dyn.auto_update && r_->finfo.mtime > sock.mtime) {
+    } else if (dyn.auto_update && mtime_ > sock.mtime) {
         send(PmMessageType::Restart);
         apr_sleep(apr_time_from_sec(1));  // as the original: let the old ones go
     }

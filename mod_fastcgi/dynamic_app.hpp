@@ -15,9 +15,11 @@ namespace fastcgi::httpd {
 
 class DynamicApp {
 public:
-    /// Checks the request's file; on failure `status` is the HTTP status
-    /// (and one line is logged) and valid() is false.
-    DynamicApp(request_rec* r, int& status);
+    /// Checks the file `path` (described by `finfo`) as a dynamic app for
+    /// `r`; `need_execcgi` for a handler (an authorizer app does not need
+    /// Options ExecCGI). On failure `status` is the HTTP status (and one
+    /// line is logged) and valid() is false.
+    DynamicApp(request_rec* r, const char* path, const apr_finfo_t& finfo, bool need_execcgi, int& status);
 
     bool valid() const noexcept { return app_ != nullptr; }
     const App& app() const noexcept { return *app_; }
@@ -35,6 +37,7 @@ private:
     request_rec* r_;
     App* app_ = nullptr;
     std::string user_ = "-", group_ = "-";
+    apr_time_t mtime_ = 0;  ///< the app file's, for -autoUpdate
 };
 
 }  // namespace fastcgi::httpd

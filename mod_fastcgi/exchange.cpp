@@ -15,9 +15,8 @@ Exchange::~Exchange() {
 }
 
 void Exchange::log_stderr(std::string_view line) {
-    const char* text = ap_escape_logitem(r_->pool, apr_pstrmemdup(r_->pool, line.data(), line.size()));
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r_, "FastCGI: server \"%s\" stderr: %s", app_.config.filename.c_str(),
-                  text);
+                  escape_control(line).c_str());
 }
 
 Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
@@ -188,6 +187,8 @@ Outcome Exchange::read_some(Read& state) {
 }
 
 Outcome Exchange::end_of_stream() {
+    if (!decoder_.at_boundary())
+        return fail(Failure::ProtocolError, APR_EOF, "connection closed inside a record (truncated record)");
     if (!sink_.headers_done()) return fail(Failure::IncompleteHeaders, APR_EOF, "");
     return fail(Failure::AppClosedEarly, APR_EOF, "");
 }

@@ -34,7 +34,9 @@ int serve(request_rec* r, const App& app, DynamicApp* dynamic) {
     if (const int st = body.prepare(); st != OK) return st;
 
     std::string head;
-    append_request_head(r, app, Role::Responder, body.spooled_length(), head);
+    ParamsFor what;
+    what.spooled_length = body.spooled_length();
+    append_request_head(r, app, what, head);
 
     Responder responder(r, app, is_nph(app, r->filename));
     Outcome outcome;
@@ -54,7 +56,7 @@ int handle(request_rec* r) {
     if (const App* app = r->filename ? AppRegistry::current().find(r->filename) : nullptr)
         return serve(r, *app, nullptr);
     int status = OK;
-    DynamicApp dynamic(r, status);
+    DynamicApp dynamic(r, r->filename, r->finfo, true, status);
     if (!dynamic.valid()) return status;
     return serve(r, dynamic.app(), &dynamic);
 }

@@ -39,9 +39,31 @@ bool is_forbidden(std::string_view name) {
 
 }  // namespace
 
-void append_request_head(request_rec* r, const App& app, Role role, const char* spooled_length,
-                         std::string& out) {
-    append_begin_request(out, kRequestId, role);
+/// The reduced CGI set of the authorizer roles: no PATH_TRANSLATED, and
+/// with -compat neither SCRIPT_NAME, PATH_INFO nor CONTENT_LENGTH (the
+/// FastCGI specification's rule).
+void add_authorizer_vars(request_rec* r, const ParamsFor& what) {
+    apr_table_t* env = r->subprocess_env;
+    apr_table_setn(env, "GATEWAY_INTERFACE", "CGI/1.1");
+    apr_table_setn(env, "SERVER_PROTOCOL", r->protocol);
+    apr_table_setn(env, "REQUEST_METHOD", r->method);
+    apr_table_setn(env, "QUERY_STRING", r->args ? r->args : "");
+    apr_table_setn(env, "REQUEST_URI", r->unparsed_uri);
+    if (what.compat) {
+        apr_table_unset(env, "CONTENT_LENGTH");
+    } else if (r->path_info && *r->path_info) {
+        const int start = ap_find_path_info(r->uri, r->path_info);
+        apr_table_setn(env, "SCRIPT_NAME", apr_pstrndup(r->pool, r->uri, start));
+        apr_table_setn(env, "PATH_INFO", r->path_info);
+    } else {
+        apr_table_setn(env, "SCRIPT_NAME", r->uri);
+    }
+    apr_table_setn(env, "FCGI_APACHE_ROLE", what.apache_role);
+    if (what.password) apr_table_setn(env, "REMOTE_PASSWD", what.password);
+}
+
+void append_request_head(request_rec* r, const App& app, const ParamsFor& what, std::string& out) {
+    append_begin_request(out, kRequestId, what.role);
 
     apr_table_t* env = r->subprocess_env;
     ap_add_common_vars(r);
@@ -51,9 +73,12 @@ void append_request_head(request_rec* r, const App& app, Role role, const char* 
         if (const char* v = apr_table_get(r->headers_in, h.c_str()))
             apr_table_set(env, header_env_name(h.c_str()).c_str(), v);
     }
-    if (role == Role::Responder) ap_add_cgi_vars(r);
-    if (spooled_length) {
-        apr_table_setn(env, "CONTENT_LENGTH", spooled_length);
+    if (what.role == Role::Responder)
+        ap_add_cgi_vars(r);
+    else
+        add_authorizer_vars(r, what);
+    if (what.spooled_length) {
+        apr_table_setn(env, "CONTENT_LENGTH", what.spooled_length);
         apr_table_unset(env, "HTTP_TRANSFER_ENCODING");
     }
 

@@ -13,11 +13,19 @@ namespace fastcgi::httpd {
 
 inline constexpr std::uint16_t kRequestId = 1;
 
+/// What kind of exchange the params are for.
+struct ParamsFor {
+    Role role = Role::Responder;
+    const char* spooled_length = nullptr;  ///< CONTENT_LENGTH of a spooled chunked body
+    const char* apache_role = nullptr;     ///< FCGI_APACHE_ROLE (authorizer roles)
+    const char* password = nullptr;        ///< REMOTE_PASSWD (authenticator only)
+    bool compat = false;                   ///< -compat: the FastCGI spec's authorizer env
+};
+
 /// Appends BEGIN_REQUEST and the whole PARAMS stream (with its empty
-/// terminator) for `r` to `out`. `spooled_length`, when not null, is the
-/// CONTENT_LENGTH of a request body that arrived chunked and was spooled.
-void append_request_head(request_rec* r, const App& app, Role role, const char* spooled_length,
-                         std::string& out);
+/// terminator) for `r` to `out`. Adds to r->subprocess_env: an authorizer
+/// role's caller saves and restores it.
+void append_request_head(request_rec* r, const App& app, const ParamsFor& what, std::string& out);
 
 /// The CGI name of a header: HTTP_ + upper case, non-alphanumerics as '_'.
 std::string header_env_name(const char* header);

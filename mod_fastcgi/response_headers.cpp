@@ -5,6 +5,15 @@
 
 namespace fastcgi::httpd {
 
+namespace {
+bool is_hop_by_hop(const char* name) {
+    for (const char* h : {"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection",
+                          "TE", "Trailer", "Upgrade"})
+        if (!strcasecmp(name, h)) return true;
+    return false;
+}
+}  // namespace
+
 AppliedHeaders apply_response_headers(request_rec* r, const std::vector<Header>& headers) {
     AppliedHeaders out;
     bool has_status = false;
@@ -34,8 +43,8 @@ AppliedHeaders apply_response_headers(request_rec* r, const std::vector<Header>&
 #endif
         } else if (!strcasecmp(name, "Location")) {
             apr_table_set(r->headers_out, "Location", value);
-        } else if (!strcasecmp(name, "Content-Length") || !strcasecmp(name, "Transfer-Encoding")) {
-            // Not trusted: httpd frames the body itself.
+        } else if (is_hop_by_hop(name)) {
+            // Not trusted: httpd frames the body and manages the connection.
             ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "FastCGI: ignoring %s from the app", name);
         } else if (!strcasecmp(name, "Last-Modified")) {
             const apr_time_t t = apr_date_parse_http(value);

@@ -1,8 +1,10 @@
 // Splits a byte stream (an app's FCGI_STDERR) into lines for the error log:
-// a line ends at CR or LF, runs of them yield no empty lines, a NUL byte is
-// shown as "\0" rather than cutting the line, and a line longer than
+// a line ends at CR or LF, runs of them yield no empty lines, other bytes
+// (NUL included) are kept for the caller to escape, and a line longer than
 // max_line is emitted in pieces of max_line bytes.
 #pragma once
+
+// See also escape_control() below, for writing such a line to a log.
 
 #include <cstddef>
 #include <string>
@@ -23,10 +25,7 @@ public:
                 line_.clear();
                 continue;
             }
-            if (c == '\0')
-                line_.append("\\0");
-            else
-                line_.push_back(c);
+            line_.push_back(c);
             if (line_.size() >= max_line_) {
                 emit(std::string_view(line_));
                 line_.clear();
@@ -45,5 +44,24 @@ private:
     std::size_t max_line_;
     std::string line_;
 };
+
+/// `line` with control bytes (NUL included) written as \xHH, so that an
+/// application cannot forge log lines or terminal escapes.
+inline std::string escape_control(std::string_view line) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(line.size());
+    for (const char c : line) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) {
+            out += "\\x";
+            out.push_back(hex[u >> 4]);
+            out.push_back(hex[u & 0xf]);
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
 
 }  // namespace fastcgi

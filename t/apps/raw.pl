@@ -1,0 +1,262 @@
+#!/usr/bin/perl
+# raw.pl -- a FastCGI peer written against the wire format, without any FastCGI
+# library, for record-level misbehaviour that real libraries cannot produce.
+#
+# Usage: raw.pl ADDRESS      ADDRESS = /unix/socket/path | host:port | [v6addr]:port
+#
+# One forked child per connection.  The child reads BEGIN_REQUEST, PARAMS
+# (pairs accumulated across records until the empty PARAMS record; 1- and
+# 4-byte lengths) and STDIN (until the empty STDIN record), then answers
+# according to the first '&'-separated word of QUERY_STRING:
+#
+#   ok            valid response "raw ok\n"
+#   env           valid response, body = params as NAME=VALUE\n (sorted)
+#   records       valid response, body = one line per record received:
+#                 "type=T id=I clen=C plen=P" (+ " role=R flags=F" for BEGIN)
+#   badversion    a STDOUT record with version 2
+#   wrongid       a complete response, every record with requestId 7
+#   afterend      valid response, END_REQUEST, then a STDOUT record "SMUGGLED"
+#   endstatus=N   END_REQUEST with protocolStatus N before any stdout
+#   closeearly    close without sending any record
+#   closemidbody  headers + part of the body, then close (no END_REQUEST)
+#   overrun       a STDOUT record claiming 1000 bytes, 26 sent, then close
+#   padded        valid response, every record padded with 1..7 garbage bytes
+#   split         valid response written one byte per write, 1 ms apart
+#   unknowntype   a record of type 42, then a valid response
+#   earlyanswer   valid response right after PARAMS, then close without
+#                 reading STDIN
+#   overrunbody   headers + body, then a STDOUT record claiming 1000 bytes,
+#                 9 sent, then close
+#   shortend      END_REQUEST whose content is 4 bytes instead of 8
+use strict;
+use warnings;
+use IO::Socket::UNIX;
+use IO::Socket::IP;
+use Socket qw(SOCK_STREAM SOMAXCONN);
+use POSIX ();
+
+$| = 1;
+my $addr = shift or die "usage: $0 ADDRESS\n";
+$SIG{PIPE} = 'IGNORE';
+my %kids;
+$SIG{CHLD} = sub { while ((my $p = waitpid(-1, POSIX::WNOHANG())) > 0) { delete $kids{$p} } };
+# on TERM: stop the connection children and reap them (no zombies for init)
+$SIG{TERM} = $SIG{INT} = sub {
+    $SIG{CHLD} = 'DEFAULT';
+    kill 'TERM', keys %kids;
+    waitpid($_, 0) for keys %kids;
+    POSIX::_exit(0);
+};
+
+my $listen;
+if ($addr =~ m{^/} || $addr =~ m{^\.}) {
+    unlink $addr;
+    my $old = umask 0;
+    $listen = IO::Socket::UNIX->new(Type => SOCK_STREAM, Local => $addr, Listen => SOMAXCONN)
+        or die "raw.pl: cannot listen on $addr: $!\n";
+    umask $old;
+} else {
+    my ($h, $p) = $addr =~ /^\[?([^\]]*?)\]?:(\d+)$/ or die "raw.pl: bad address $addr\n";
+    $listen = IO::Socket::IP->new(LocalHost => $h, LocalPort => $p, Listen => SOMAXCONN,
+                                  ReuseAddr => 1, Type => SOCK_STREAM)
+        or die "raw.pl: cannot listen on $addr: $@\n";
+}
+
+while (1) {
+    my $c = $listen->accept or next;
+    my $pid = fork;
+    if (!defined $pid) { close $c; next }
+    if ($pid == 0) {
+        $SIG{TERM} = $SIG{INT} = 'DEFAULT';
+        $SIG{CHLD} = 'DEFAULT';
+        close $listen;
+        eval { serve($c) };
+        print STDERR "raw.pl: $@" if $@;
+        POSIX::_exit(0);
+    }
+    $kids{$pid} = 1;
+    close $c;
+}
+
+sub readn {
+    my ($c, $n) = @_;
+    my $buf = '';
+    while (length($buf) < $n) {
+        my $r = sysread($c, $buf, $n - length($buf), length($buf));
+        die "short read ($!)\n" unless $r;
+    }
+    return $buf;
+}
+
+sub record {
+    my ($type, $id, $content, $pad, $version) = @_;
+    $content = '' unless defined $content;
+    $pad ||= 0;
+    $version = 1 unless defined $version;
+    return pack('CCnnCC', $version, $type, $id, length($content), $pad, 0)
+        . $content . ('P' x $pad);
+}
+
+sub end_request {
+    my ($id, $app, $proto, $pad) = @_;
+    return record(3, $id, pack('NCCCC', $app, $proto, 0, 0, 0), $pad);
+}
+
+sub out {
+    my ($c, $data) = @_;
+    my $off = 0;
+    while ($off < length $data) {
+        my $w = syswrite($c, $data, length($data) - $off, $off);
+        return unless $w;
+        $off += $w;
+    }
+}
+
+sub serve {
+    my $c = shift;
+    my (%env, @records, $params, $id, $stdin_len);
+    $params = '';
+    $stdin_len = 0;
+    $id = 1;
+    my ($params_done, $stdin_done) = (0, 0);
+    my $early;
+    while (!$stdin_done) {
+        if ($params_done && !defined $early) {
+            $early = (decode_params($params)->{QUERY_STRING} // '') =~ /^earlyanswer/ ? 1 : 0;
+            last if $early;
+        }
+        my $h = readn($c, 8);
+        my ($ver, $type, $rid, $clen, $plen) = unpack 'CCnnC', $h;
+        my $content = $clen ? readn($c, $clen) : '';
+        readn($c, $plen) if $plen;
+        my $line = "type=$type id=$rid clen=$clen plen=$plen";
+        if ($type == 1) {
+            my ($role, $flags) = unpack 'nC', $content;
+            $line .= " role=$role flags=$flags";
+            $id = $rid;
+        }
+        push @records, $line;
+        if ($type == 4) {
+            if ($clen) { $params .= $content } else { $params_done = 1 }
+        } elsif ($type == 5) {
+            if ($clen) { $stdin_len += $clen } else { $stdin_done = 1 }
+        }
+    }
+    %env = %{ decode_params($params) };
+
+    my $qs = defined $env{QUERY_STRING} ? $env{QUERY_STRING} : '';
+    my ($mode) = split /&/, $qs;
+    $mode = 'ok' unless defined $mode && length $mode;
+    my $arg;
+    ($mode, $arg) = split /=/, $mode, 2;
+    answer($c, $mode, $arg, $id, \%env, \@records, $stdin_len);
+    if ($mode eq 'earlyanswer') {
+        close $c;   # never read STDIN
+        return;
+    }
+    shutdown $c, 1;
+    # drain until the peer closes so that it reads everything we sent
+    my $junk;
+    1 while sysread($c, $junk, 65536);
+    close $c;
+}
+
+sub decode_params {
+    my ($params) = @_;
+    my %env;
+    my $p = 0;
+    while ($p < length $params) {
+        my @len;
+        for (1, 2) {
+            my $b = ord substr($params, $p, 1);
+            if ($b & 0x80) {
+                push @len, unpack('N', substr($params, $p, 4)) & 0x7fffffff;
+                $p += 4;
+            } else {
+                push @len, $b;
+                $p += 1;
+            }
+        }
+        my $name = substr($params, $p, $len[0]);
+        $p += $len[0];
+        $env{$name} = substr($params, $p, $len[1]);
+        $p += $len[1];
+    }
+    return \%env;
+}
+
+sub answer {
+    my ($c, $mode, $arg, $id, $envp, $recp, $stdin_len) = @_;
+    my %env = %$envp;
+    my @records = @$recp;
+
+    my $head = "Content-Type: text/plain\r\n\r\n";
+    my $ok = sub {
+        my ($body) = @_;
+        return record(6, $id, $head . $body) . record(6, $id, '') . end_request($id, 0, 0);
+    };
+
+    if ($mode eq 'ok') {
+        out($c, $ok->("raw ok\n"));
+    } elsif ($mode eq 'env') {
+        my $body = join '', map { "$_=$env{$_}\n" } sort keys %env;
+        my $data = record(6, $id, $head);
+        for (my $o = 0; $o < length $body; $o += 65535) {
+            $data .= record(6, $id, substr($body, $o, 65535));
+        }
+        out($c, $data . record(6, $id, '') . end_request($id, 0, 0));
+    } elsif ($mode eq 'records') {
+        push @records, "stdin_bytes=$stdin_len";
+        out($c, $ok->(join('', map { "$_\n" } @records)));
+    } elsif ($mode eq 'badversion') {
+        out($c, record(6, $id, $head . "bad version\n", 0, 2));
+        sleep 1;
+    } elsif ($mode eq 'wrongid') {
+        out($c, record(6, 7, $head . "wrong id\n") . record(6, 7, '') . end_request(7, 0, 0));
+        sleep 1;
+    } elsif ($mode eq 'afterend') {
+        out($c, $ok->("before end\n") . record(6, $id, "SMUGGLED\n"));
+        sleep 1;
+    } elsif ($mode eq 'endstatus') {
+        out($c, end_request($id, 0, $arg || 0));
+        sleep 1;
+    } elsif ($mode eq 'closeearly') {
+        # nothing at all
+    } elsif ($mode eq 'closemidbody') {
+        out($c, record(6, $id, $head . "partial body"));
+        select undef, undef, undef, 0.3;
+    } elsif ($mode eq 'overrun') {
+        my $content = "Content-Type: text/plain\r\n";
+        out($c, pack('CCnnCC', 1, 6, $id, 1000, 0, 0) . $content);
+        select undef, undef, undef, 0.3;
+    } elsif ($mode eq 'padded') {
+        my $pad = 1;
+        my $data = '';
+        for my $part ($head, "padded ", "ok\n", '') {
+            $data .= record(6, $id, $part, $pad);
+            $pad = $pad % 7 + 1;
+        }
+        out($c, $data . end_request($id, 0, 0, 3));
+    } elsif ($mode eq 'split') {
+        my $data = record(6, $id, $head) . record(6, $id, "split ") . record(6, $id, "ok\n")
+            . record(6, $id, '') . end_request($id, 0, 0);
+        for my $byte (split //, $data) {
+            out($c, $byte);
+            select undef, undef, undef, 0.001;
+        }
+    } elsif ($mode eq 'unknowntype') {
+        out($c, record(42, $id, "whatever") . $ok->("after unknown type\n"));
+        sleep 1;
+    } elsif ($mode eq 'earlyanswer') {
+        out($c, $ok->("early answer\n"));
+    } elsif ($mode eq 'overrunbody') {
+        # complete headers and some body, then a record that claims more than is sent
+        out($c, record(6, $id, $head . "first part ") . pack('CCnnCC', 1, 6, $id, 1000, 0, 0) . 'truncated');
+        select undef, undef, undef, 0.3;
+    } elsif ($mode eq 'shortend') {
+        out($c, record(3, $id, pack('N', 0)));   # END_REQUEST with 4 bytes instead of 8
+        sleep 1;
+    } else {
+        out($c, $ok->("unknown mode $mode\n"));
+    }
+}
