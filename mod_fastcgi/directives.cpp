@@ -2,6 +2,7 @@
 // arguments, hands them to the pure parser (include/fastcgi/app_options.hpp)
 // and decorates any error with the directive name and file:line, so that
 // `apachectl -t` names the directive, the option and where it is.
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -11,6 +12,7 @@
 #include "directive_util.hpp"
 #include "directives.hpp"
 #include "directives_pm.hpp"
+#include "auth_config.hpp"
 #include "fastcgi/app_options.hpp"
 #include "hook_guard.hpp"
 
@@ -83,6 +85,16 @@ const char* raw_args_guarded(cmd_parms* cmd, void* cfg, const char* args) {
     return guard_directive(cmd, [&] { return F(cmd, cfg, args); });
 }
 
+const char* auth_server_guarded(cmd_parms* cmd, void* cfg, const char* path, const char* option) {
+    return guard_directive(cmd, [&] { return auth_server_directive(cmd, cfg, path, option); });
+}
+
+const char* auth_flag_guarded(cmd_parms* cmd, void* cfg, int on) {
+    return guard_directive(cmd, [&] { return auth_authoritative_directive(cmd, cfg, on); });
+}
+
+void* role_info(AuthRole r) { return reinterpret_cast<void*>(static_cast<std::intptr_t>(r)); }
+
 template <class Fn>
 cmd_func to_cmd_func(Fn f) {
 #pragma GCC diagnostic push
@@ -105,6 +117,18 @@ const command_rec kCommands[] = {
          "options for dynamic FastCGI applications (started on demand)"},
         {"FastCgiWrapper", to_cmd_func(&raw_args_guarded<wrapper>), nullptr, RSRC_CONF, TAKE1,
          "On, Off or the path of a wrapper (such as suexec) that starts FastCGI applications"},
+        {"FastCgiAuthenticator", to_cmd_func(&auth_server_guarded), role_info(AuthRole::Authenticator),
+         ACCESS_CONF | OR_AUTHCFG, TAKE12, "a FastCGI application that authenticates users (Basic), and -compat"},
+        {"FastCgiAuthenticatorAuthoritative", to_cmd_func(&auth_flag_guarded), role_info(AuthRole::Authenticator),
+         ACCESS_CONF | OR_AUTHCFG, FLAG, "Off lets other modules decide when the FastCGI authenticator denies"},
+        {"FastCgiAuthorizer", to_cmd_func(&auth_server_guarded), role_info(AuthRole::Authorizer),
+         ACCESS_CONF | OR_AUTHCFG, TAKE12, "a FastCGI application that authorizes authenticated users, and -compat"},
+        {"FastCgiAuthorizerAuthoritative", to_cmd_func(&auth_flag_guarded), role_info(AuthRole::Authorizer),
+         ACCESS_CONF | OR_AUTHCFG, FLAG, "Off lets other modules decide when the FastCGI authorizer denies"},
+        {"FastCgiAccessChecker", to_cmd_func(&auth_server_guarded), role_info(AuthRole::AccessChecker),
+         ACCESS_CONF | OR_AUTHCFG, TAKE12, "a FastCGI application that controls access, and -compat"},
+        {"FastCgiAccessCheckerAuthoritative", to_cmd_func(&auth_flag_guarded), role_info(AuthRole::AccessChecker),
+         ACCESS_CONF | OR_AUTHCFG, FLAG, "Off lets other modules decide when the FastCGI access checker denies"},
         {nullptr, nullptr, nullptr, 0, RAW_ARGS, nullptr},
 };
 

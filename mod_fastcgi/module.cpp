@@ -1,5 +1,7 @@
 // The module record (the only exported symbol) and hook registration.
 #include "app_registry.hpp"
+#include "auth.hpp"
+#include "auth_config.hpp"
 #include "directives.hpp"
 #include "fastcgi/version.hpp"
 #include "handler.hpp"
@@ -40,6 +42,7 @@ void register_hooks(apr_pool_t*) {
     ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_fixups(fastcgi_fixups, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(fastcgi_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
+    register_auth_hooks();
 }
 
 }  // namespace
@@ -48,8 +51,8 @@ void register_hooks(apr_pool_t*) {
 extern "C" {
 __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA fastcgi_module = {
     STANDARD20_MODULE_STUFF,
-    nullptr,  // per-directory config (the authorizer roles will add it)
-    nullptr,
+    fastcgi::httpd::create_auth_dir_config,  // per-directory: the authorizer roles
+    fastcgi::httpd::merge_auth_dir_config,
     nullptr,  // server config: the app registry is per configuration generation
     nullptr,
     fastcgi::httpd::kCommands,
