@@ -5,10 +5,10 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include <new>
 
 #include <ap_listen.h>
 
+#include "../mod_fastcgi/hook_guard.hpp"
 #include "process_manager.hpp"
 
 namespace fastcgi::pm {
@@ -20,6 +20,7 @@ struct Launch {
     server_rec* s;
     PmConfig cfg;
     apr_proc_t proc;
+    apr_time_t started;
 };
 
 apr_status_t fork_pm(Launch& l);
@@ -35,6 +36,8 @@ void maintenance(int reason, void* data, apr_wait_t) {
         if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_RUN_MPM) break;
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, l->s, "FastCGI: process manager (pid %d) died, restarting it",
                      l->proc.pid);
+        // A PM that cannot even start must not be restarted in a tight loop.
+        if (apr_time_now() - l->started < apr_time_from_sec(5)) apr_sleep(apr_time_from_sec(1));
         fork_pm(*l);
         break;
     default:
@@ -44,6 +47,7 @@ void maintenance(int reason, void* data, apr_wait_t) {
 
 apr_status_t fork_pm(Launch& l) {
     const pid_t parent = ::getpid();
+    l.started = apr_time_now();
     apr_status_t rv = apr_proc_fork(&l.proc, l.pconf);
     if (rv == APR_INCHILD) {
         ::prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -64,15 +68,7 @@ apr_status_t fork_pm(Launch& l) {
 }  // namespace
 
 int launch_process_manager(apr_pool_t* pconf, server_rec* s, const PmConfig& cfg) {
-    void* mem = apr_palloc(pconf, sizeof(Launch));
-    auto* l = new (mem) Launch{pconf, s, cfg, {}};
-    apr_pool_cleanup_register(
-        pconf, l,
-        [](void* p) noexcept -> apr_status_t {
-            static_cast<Launch*>(p)->~Launch();
-            return APR_SUCCESS;
-        },
-        apr_pool_cleanup_null);
+    auto* l = httpd::pool_new<Launch>(pconf, Launch{pconf, s, cfg, {}, 0});
     return fork_pm(*l) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 

@@ -49,6 +49,7 @@ struct Managed {
     unsigned priority = 0;
     const std::vector<std::string>* env = nullptr;
     std::string wrapper_user, wrapper_group;
+    time_t restarted_for = 0;  ///< file mtime of the last -autoUpdate restart
     RestartRules rules;
     AppState state;
 };
@@ -73,6 +74,7 @@ private:
     void reap();
     void spawn_due(TimePoint now);
     void spawn_slot(Managed& a, std::size_t i, TimePoint now);
+    void failed_start(Managed& a, std::size_t i, TimePoint now);
     void scale(TimePoint now);
     unsigned dynamic_running() const;
     int poll_timeout_ms(TimePoint now) const;
@@ -167,7 +169,7 @@ Managed* Manager::find_dynamic(const PmMessage& m, bool create) {
     if (!create) return nullptr;
     struct stat st{};
     if (m.path.front() != '/' || ::stat(m.path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, errno, s_, "FastCGI: (dynamic) server \"%s\": not a file, not started",
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s_, "FastCGI: (dynamic) server \"%s\": not a file, not started",
                      m.path.c_str());
         return nullptr;
     }
@@ -213,7 +215,10 @@ void Manager::handle(const PmMessage& m) {
         break;
     case PmMessageType::Restart: {
         struct stat st{};
-        if (::stat(a->filename.c_str(), &st) != 0) break;
+        // Several requests may ask before the first restart is visible:
+        // act once per version of the file.
+        if (::stat(a->filename.c_str(), &st) != 0 || st.st_mtime == a->restarted_for) break;
+        a->restarted_for = st.st_mtime;
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_,
                      "FastCGI: restarting old server \"%s\" processes, newer version found", a->filename.c_str());
         for (Slot& s : a->state.slots) {
@@ -222,11 +227,12 @@ void Manager::handle(const PmMessage& m) {
                 s.state = SlotState::Stopping;
             }
         }
-        for (std::size_t i = 0; i < a->state.slots.size(); ++i) {
-            Slot& s = a->state.slots[i];
-            if (s.state == SlotState::Unused || s.state == SlotState::Dead) {
-                s.state = SlotState::Starting;
-                break;
+        if (a->state.count(SlotState::Starting) == 0) {
+            for (Slot& s : a->state.slots) {
+                if (s.state == SlotState::Unused || s.state == SlotState::Dead) {
+                    s.state = SlotState::Starting;
+                    break;
+                }
             }
         }
         a->state.last_start = {};
@@ -287,7 +293,10 @@ void Manager::reap() {
 }
 
 void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
-    if (!open_listener(a)) return;
+    if (!open_listener(a)) {
+        failed_start(a, i, now);
+        return;
+    }
     SpawnRequest req;
     req.path = a.filename;
     req.listen_fd = a.listen_fd;
@@ -310,15 +319,20 @@ void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
     if (pid < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s_, "FastCGI: can't start %s \"%s\": %s", label(a), a.filename.c_str(),
                      error.c_str());
-        // Counts as a failed start: the back-off rules space the retries.
-        a.rules.on_spawn(a.state, i, 0, now);
-        a.rules.on_exit(a.state, i, false, now);
-        a.state.slots[i].state = SlotState::Starting;
+        failed_start(a, i, now);
         return;
     }
     a.rules.on_spawn(a.state, i, pid, now);
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_, "FastCGI: %s \"%s\" %s (pid %d)", label(a), a.filename.c_str(),
                  reused ? "restarted" : "started", pid);
+}
+
+void Manager::failed_start(Managed& a, std::size_t i, TimePoint now) {
+    // Counts as a failed start: the restart delay and back-off space the
+    // retries (never a busy loop).
+    a.rules.on_spawn(a.state, i, 0, now);
+    a.rules.on_exit(a.state, i, false, now);
+    a.state.slots[i].state = SlotState::Starting;
 }
 
 void Manager::spawn_due(TimePoint now) {

@@ -36,7 +36,7 @@ std::string RestartRules::on_exit(AppState& app, std::size_t i, bool clean_exit,
     s.state = SlotState::Dead;
     s.pid = 0;
     if (lived_long) {
-        const bool was_failing = app.failures > kMaxFailedStarts;
+        const bool was_failing = app.failures >= kMaxFailedStarts;
         app.failures = 0;
         if (was_failing) return "has remained running for more than the minimum server life; its restart interval is restored";
         return {};
@@ -123,10 +123,15 @@ std::vector<KillDecision> ScalingPolicy::tick(std::vector<AppState*>& apps, unsi
     }
     std::vector<KillDecision> out;
     const bool due = now >= last_kill_ + Seconds(cfg_.kill_interval);
-    const bool crowded = total_running + cfg_.process_slack >= cfg_.max_processes;
+    // Crowded (running + -processSlack reach -maxProcesses): an extra pass,
+    // at most once a second, that leaves the regular schedule alone; the
+    // load is still measured since the last regular pass.
+    const bool crowded = total_running + cfg_.process_slack >= cfg_.max_processes &&
+                         now >= last_crowded_ + Seconds(1);
     if (!due && !crowded) return out;
     const double elapsed_s = std::chrono::duration<double>(now - last_kill_).count();
-    last_kill_ = now;
+    if (due) last_kill_ = now;
+    if (crowded) last_crowded_ = now;
     unsigned remaining = total_running;
     for (std::size_t ai = 0; ai < apps.size(); ++ai) {
         AppState& a = *apps[ai];

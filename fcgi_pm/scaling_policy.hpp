@@ -6,9 +6,9 @@
 //
 // * every -updateInterval the busy time reported by finished requests is
 //   smoothed: smooth = (1 - gain) * smooth + gain * total; total = 0;
-// * a kill pass runs every -killInterval, or at once when the running
-//   instances + -processSlack reach -maxProcesses; for each app,
-//   load = 100 * busy / (running * seconds since the last pass); one
+// * a kill pass runs every -killInterval, and at most once a second while
+//   the running instances + -processSlack reach -maxProcesses; for each app,
+//   load = 100 * busy / (running * seconds since the last regular pass); one
 //   instance is killed when load < -singleThreshold (last instance) or
 //   running/(running-1) * load < -multiThreshold (several), the youngest
 //   first, at most one per app and pass, and only once it has run for a
@@ -137,6 +137,7 @@ private:
     RestartRules rules_;
     TimePoint last_update_;
     TimePoint last_kill_;
+    TimePoint last_crowded_{};
 };
 
 }  // namespace fastcgi::pm

@@ -5,7 +5,6 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,8 +76,11 @@ pid_t spawn(const SpawnRequest& req, std::string& error) {
         for (int sig : {SIGTERM, SIGHUP, SIGUSR1, SIGCHLD, SIGALRM, SIGINT}) ::signal(sig, SIG_DFL);
         ::signal(SIGPIPE, SIG_IGN);  // as the original: apps see EPIPE, not a signal
         if (::chdir(dir.c_str()) != 0) child_fail(pipefd[1], "chdir()");
-        if (req.priority && ::setpriority(PRIO_PROCESS, 0, static_cast<int>(req.priority)) != 0)
-            child_fail(pipefd[1], "setpriority()");
+        if (req.priority) {
+            // As the original: lower the priority by -priority steps.
+            errno = 0;
+            if (::nice(static_cast<int>(req.priority)) == -1 && errno != 0) child_fail(pipefd[1], "nice()");
+        }
         if (::dup2(req.listen_fd, 0) < 0) child_fail(pipefd[1], "dup2()");
         if (::dup2(2, 1) < 0) child_fail(pipefd[1], "dup2()");
         close_from(3, pipefd[1]);

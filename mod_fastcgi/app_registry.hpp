@@ -23,6 +23,8 @@ struct App {
     apr_sockaddr_t* addr = nullptr; ///< resolved target (TCP, or Unix)
     std::string where;              ///< "unix:/path" or "host:port", for log lines
     std::string defined_at;         ///< "file:line" of the directive
+    std::string wrapper_user;       ///< static app with FastCgiWrapper: the names
+    std::string wrapper_group;      ///< the wrapper runs it as
 };
 
 class AppRegistry {

@@ -3,6 +3,9 @@
 
 #include <cstdlib>
 
+#include "app_registry.hpp"
+#include "hook_guard.hpp"
+
 namespace fastcgi::httpd {
 
 std::string where(const cmd_parms* cmd) {
@@ -43,6 +46,26 @@ std::string canonical_path(apr_pool_t* p, const char* name) {
     std::string s(abs);
     while (s.size() > 1 && s.back() == '/') s.pop_back();
     return s;
+}
+
+const char* parse_app_directive(cmd_parms* cmd, const char* args, AppOptionParser parse, App*& out) {
+    if (const char* err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) return err;
+    const std::vector<std::string> words = tokenize(cmd->temp_pool, args);
+    if (words.empty()) return config_error(cmd, "", {"", "missing filename"});
+    auto* app = pool_new<App>(cmd->pool);
+    app->config.filename = canonical_path(cmd->pool, words[0].c_str());
+    if (app->config.filename.empty()) return config_error(cmd, words[0], {"", "invalid filename"});
+    app->defined_at = where(cmd);
+    const std::vector<std::string_view> opts(words.begin() + 1, words.end());
+    if (auto e = parse(std::span<const std::string_view>(opts), app->config))
+        return config_error(cmd, app->config.filename, *e);
+    for (const App* other : AppRegistry::current().apps())
+        if (other->config.filename == app->config.filename)
+            return config_error(cmd, app->config.filename,
+                                {"", "redefinition of a previously defined FastCGI application (at " +
+                                         other->defined_at + ")"});
+    out = app;
+    return nullptr;
 }
 
 std::vector<std::string> resolve_initial_env(const std::vector<std::string>& entries) {

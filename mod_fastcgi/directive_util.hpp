@@ -3,6 +3,8 @@
 // file:line of the directive.
 #pragma once
 
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,14 @@ std::vector<std::string> tokenize(apr_pool_t* p, const char* args);
 
 /// ServerRoot-relative, without "." and ".." segments or doubled slashes.
 std::string canonical_path(apr_pool_t* p, const char* name);
+
+struct App;
+
+/// Parses "filename [option ...]" of FastCgiServer / FastCgiExternalServer
+/// with `parse` into a new App in cmd->pool, refusing a second definition
+/// of the same filename. Returns the error string, or nullptr with `out` set.
+using AppOptionParser = std::optional<ConfigError> (*)(std::span<const std::string_view>, AppConfig&);
+const char* parse_app_directive(cmd_parms* cmd, const char* args, AppOptionParser parse, App*& out);
 
 /// -initial-env entries as the environment of a spawned app: a bare NAME
 /// takes its value from httpd's own environment now (empty if unset).

@@ -21,26 +21,8 @@ namespace fastcgi::httpd {
 namespace {
 
 const char* external_server(cmd_parms* cmd, void*, const char* args) {
-    if (const char* err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) return err;
-    std::vector<std::string> words = tokenize(cmd->temp_pool, args);
-    if (words.empty()) return config_error(cmd, "", {"", "missing filename"});
-
-    AppRegistry& reg = AppRegistry::current();
-    auto* app = pool_new<App>(cmd->pool);
-    app->config.filename = canonical_path(cmd->pool, words[0].c_str());
-    if (app->config.filename.empty()) return config_error(cmd, words[0], {"", "invalid filename"});
-    app->defined_at = where(cmd);
-
-    std::vector<std::string_view> opts(words.begin() + 1, words.end());
-    if (auto e = parse_external_server(std::span<const std::string_view>(opts), app->config))
-        return config_error(cmd, app->config.filename, *e);
-
-    for (const App* other : reg.apps())
-        if (other->config.filename == app->config.filename)
-            return config_error(cmd, app->config.filename,
-                                {"", "redefinition of a previously defined FastCGI application (at " +
-                                         other->defined_at + ")"});
-
+    App* app = nullptr;
+    if (const char* err = parse_app_directive(cmd, args, parse_external_server, app)) return err;
     if (app->config.uses_tcp()) {
         apr_status_t rv = apr_sockaddr_info_get(&app->addr, app->config.host.c_str(), APR_UNSPEC,
                                                 app->config.port, 0, cmd->pool);
@@ -54,7 +36,7 @@ const char* external_server(cmd_parms* cmd, void*, const char* args) {
         app->where = (v6 ? "[" : "") + app->config.host + (v6 ? "]" : "") + ":" +
                      std::to_string(app->config.port);
     }
-    reg.apps().push_back(app);
+    AppRegistry::current().apps().push_back(app);
     return nullptr;
 }
 

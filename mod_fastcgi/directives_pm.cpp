@@ -19,30 +19,10 @@
 
 namespace fastcgi::httpd {
 
-namespace {
-std::vector<std::string_view> views(const std::vector<std::string>& words, std::size_t from) {
-    return std::vector<std::string_view>(words.begin() + static_cast<std::ptrdiff_t>(from), words.end());
-}
-}  // namespace
-
 const char* static_server(cmd_parms* cmd, void*, const char* args) {
-    if (const char* err = ap_check_cmd_context(cmd, NOT_IN_DIR_LOC_FILE)) return err;
-    std::vector<std::string> words = tokenize(cmd->temp_pool, args);
-    if (words.empty()) return config_error(cmd, "", {"", "missing filename"});
-
+    App* app = nullptr;
+    if (const char* err = parse_app_directive(cmd, args, parse_static_server, app)) return err;
     AppRegistry& reg = AppRegistry::current();
-    auto* app = pool_new<App>(cmd->pool);
-    app->config.filename = canonical_path(cmd->pool, words[0].c_str());
-    if (app->config.filename.empty()) return config_error(cmd, words[0], {"", "invalid filename"});
-    app->defined_at = where(cmd);
-    const auto opts = views(words, 1);
-    if (auto e = parse_static_server(std::span<const std::string_view>(opts), app->config))
-        return config_error(cmd, app->config.filename, *e);
-    for (const App* other : reg.apps())
-        if (other->config.filename == app->config.filename)
-            return config_error(cmd, app->config.filename,
-                                {"", "redefinition of a previously defined FastCGI application (at " +
-                                         other->defined_at + ")"});
     // Without a wrapper the file must be there now; with one, checking it
     // is the wrapper's job (as in the original).
     if (reg.wrapper.empty()) {
@@ -64,7 +44,7 @@ const char* fastcgi_config(cmd_parms* cmd, void*, const char* args) {
     AppRegistry& reg = AppRegistry::current();
     DynamicConfig dyn = reg.dynamic;
     dyn.spawn.initial_env.clear();  // each FastCgiConfig replaces it, as in the original
-    const auto opts = views(words, 0);
+    const std::vector<std::string_view> opts(words.begin(), words.end());
     if (auto e = parse_fastcgi_config(std::span<const std::string_view>(opts), dyn)) return config_error(cmd, "", *e);
     reg.dynamic = dyn;
     reg.dynamic_env = resolve_initial_env(dyn.spawn.initial_env);
@@ -75,7 +55,8 @@ const char* wrapper(cmd_parms* cmd, void*, const char* arg) {
     if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
     AppRegistry& reg = AppRegistry::current();
     if (!reg.wrapper_defined_at.empty())
-        return config_error(cmd, "", {"", "FastCgiWrapper was already set to \"" + reg.wrapper + "\" (at " +
+        return config_error(cmd, "", {"", "FastCgiWrapper was already set to \"" +
+                                              (reg.wrapper.empty() ? std::string("Off") : reg.wrapper) + "\" (at " +
                                               reg.wrapper_defined_at + ")"});
     for (const App* a : reg.apps())
         if (a->config.kind == AppKind::Static)

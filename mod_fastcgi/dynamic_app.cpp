@@ -3,6 +3,7 @@
 
 #include <unixd.h>
 
+#include "../fcgi_pm/identity.hpp"
 #include "../fcgi_pm/socket_names.hpp"
 #include "hook_guard.hpp"
 #include "pm_client.hpp"
@@ -54,12 +55,10 @@ DynamicApp::DynamicApp(request_rec* r, const char* path, const apr_finfo_t& finf
     }
     if (!reg.wrapper.empty()) {
         if (ap_unix_identity_t* id = ap_run_get_suexec_identity(r)) {
-            if (id->userdir) {
-                user_ = std::string("~") + (id->uid ? std::to_string(id->uid) : "");
-            } else {
-                user_ = std::to_string(id->uid);
-                group_ = std::to_string(id->gid);
-            }
+            // As mod_suexec passes them: "~name" for a ~user request, else
+            // numbers; the group is always the number.
+            user_ = id->userdir ? "~" + pm::user_name("#" + std::to_string(id->uid)) : std::to_string(id->uid);
+            group_ = std::to_string(id->gid);
         }
     }
     const DynamicConfig& dyn = reg.dynamic;

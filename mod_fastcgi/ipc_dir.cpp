@@ -13,6 +13,7 @@
 
 #include "app_registry.hpp"
 #include "fastcgi/app_options.hpp"
+#include "../fcgi_pm/identity.hpp"
 #include "../fcgi_pm/socket_names.hpp"
 #include "ipc_dir.hpp"
 
@@ -59,7 +60,7 @@ int make_or_check_dir(server_rec* s, const std::string& dir) {
 namespace {
 
 int bad_socket(server_rec* s, const App* app, const char* what) {
-    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "FastCGI: %s %s: option -socket: path \"%s\" %s (at %s)",
+    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "FastCGI: %s %s: socket path \"%s\" %s (at %s)",
                  app->config.kind == AppKind::Static ? "FastCgiServer" : "FastCgiExternalServer",
                  app->config.filename.c_str(), app->socket_path.c_str(), what, app->defined_at.c_str());
     return HTTP_INTERNAL_SERVER_ERROR;
@@ -77,12 +78,17 @@ int resolve_address(apr_pool_t* pconf, server_rec* s, const std::string& dir, Ap
         return OK;
     }
     if (app->config.uses_tcp()) return OK;
+    if (app->config.kind == AppKind::Static && !AppRegistry::current().wrapper.empty()) {
+        // With a wrapper the socket name includes the identity, as in the
+        // original: by default httpd's User and Group.
+        const std::string& u = app->config.user;
+        const std::string& g = app->config.group;
+        app->wrapper_user = pm::user_name(u.empty() ? "#" + std::to_string(ap_unixd_config.user_id) : u);
+        app->wrapper_group = pm::group_name(g.empty() ? "#" + std::to_string(ap_unixd_config.group_id) : g);
+    }
     const std::string& sock = app->config.socket_path;
     if (sock.empty()) {
-        const AppRegistry& reg = AppRegistry::current();
-        app->socket_path = reg.wrapper.empty()
-                               ? pm::static_socket_path(dir, app->config.filename)
-                               : pm::static_socket_path(dir, app->config.filename, app->config.user, app->config.group);
+        app->socket_path = pm::static_socket_path(dir, app->config.filename, app->wrapper_user, app->wrapper_group);
     } else {
         app->socket_path = sock.front() == '/' ? sock : dir + "/" + sock;
     }

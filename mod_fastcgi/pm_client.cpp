@@ -1,8 +1,6 @@
 // See pm_client.hpp.
 #include "pm_client.hpp"
 
-#include <grp.h>
-#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -23,19 +21,6 @@ namespace {
 int g_pm_fd = -1;
 sockaddr_un g_pm_addr{};
 std::atomic<unsigned long> g_dropped{0};
-/// The wrapper gets names, as suexec expects: "#id" is looked up.
-std::string user_name(const std::string& u) {
-    if (u.empty() || u[0] != '#') return u;
-    const passwd* pw = ::getpwuid(static_cast<uid_t>(std::strtoul(u.c_str() + 1, nullptr, 10)));
-    return pw ? pw->pw_name : u.substr(1);
-}
-
-std::string group_name(const std::string& g) {
-    if (g.empty() || g[0] != '#') return g;
-    const group* gr = ::getgrgid(static_cast<gid_t>(std::strtoul(g.c_str() + 1, nullptr, 10)));
-    return gr ? gr->gr_name : g.substr(1);
-}
-
 }  // namespace
 
 int start_process_manager(apr_pool_t* pconf, server_rec* s) {
@@ -62,8 +47,8 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
         st.processes = app->config.processes;
         st.spawn = app->config.spawn;
         st.env = app->config.spawn.initial_env;
-        st.user = user_name(app->config.user.empty() ? "#" + std::to_string(cfg.user_id) : app->config.user);
-        st.group = group_name(app->config.group.empty() ? "#" + std::to_string(cfg.group_id) : app->config.group);
+        st.user = app->wrapper_user;
+        st.group = app->wrapper_group;
         cfg.statics.push_back(std::move(st));
     }
     if (reg.wrapper.empty())
