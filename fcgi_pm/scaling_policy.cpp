@@ -24,8 +24,9 @@ void RestartRules::on_spawn(AppState& app, std::size_t i, int pid, TimePoint now
     app.last_start = now;
     app.ever_started = true;
     if (app.backed_off) {
-        // One more failure after the long delay backs off again.
+        // On probation: one more failure after the long delay backs off again.
         app.backed_off = false;
+        app.probation = true;
         app.failures = kMaxFailedStarts;
     }
 }
@@ -36,9 +37,12 @@ std::string RestartRules::on_exit(AppState& app, std::size_t i, bool clean_exit,
     s.state = SlotState::Dead;
     s.pid = 0;
     if (lived_long) {
-        const bool was_failing = app.failures >= kMaxFailedStarts;
+        const bool was_backed_off = app.backed_off || app.probation;
         app.failures = 0;
-        if (was_failing) return "has remained running for more than the minimum server life; its restart interval is restored";
+        app.backed_off = false;
+        app.probation = false;
+        if (was_backed_off)
+            return "has remained running for more than the minimum server life; its restart interval is restored";
         return {};
     }
     if (clean_exit) return {};
@@ -83,7 +87,8 @@ std::optional<std::size_t> ScalingPolicy::schedule(AppState& app, unsigned total
             return std::nullopt;
         s.state = SlotState::Starting;
         if (warning && i + 1 == app.slots.size())
-            *warning = "scheduled the start of the last (dynamic) process: reached dynamicMaxClassProcs (" +
+            *warning = std::string("scheduled the ") + (s.used ? "restart" : "start") +
+                       " of the last (dynamic) process: reached dynamicMaxClassProcs (" +
                        std::to_string(cfg_.max_class_processes) + ")";
         return i;
     }

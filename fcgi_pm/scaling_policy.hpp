@@ -63,6 +63,7 @@ struct AppState {
     bool ever_started = false;
     unsigned failures = 0;         ///< exits that were not exit(0) in a row
     bool backed_off = false;
+    bool probation = false;        ///< started again after a back-off
     double busy_us = 0;            ///< service time reported since the last update
     double smoothed_busy_us = 0;
 

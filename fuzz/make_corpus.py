@@ -68,7 +68,10 @@ def write(target, name, data):
 
 
 def main():
-    shutil.rmtree(CORPUS, ignore_errors=True)
+    # Only the targets written here are rewritten; pm_message's seeds are
+    # kept as committed.
+    for target in ("record_decoder", "nvpair", "header_block"):
+        shutil.rmtree(os.path.join(CORPUS, target), ignore_errors=True)
 
     # record_decoder: byte 0 = chunk size (0: all at once), then the stream.
     rd = "record_decoder"

@@ -42,6 +42,8 @@ inline constexpr std::size_t kPmMaxDatagram = 4 + 1 + 1 + 2 + kPmMaxPath + 1 + k
 inline std::optional<std::string> encode_pm_message(const PmMessage& m) {
     if (m.path.empty() || m.path.size() > kPmMaxPath || m.user.size() > kPmMaxName || m.group.size() > kPmMaxName)
         return std::nullopt;
+    for (const std::string* f : {&m.path, &m.user, &m.group})
+        if (f->find('\0') != std::string::npos) return std::nullopt;
     std::string out(kPmMagic);
     out.push_back(static_cast<char>(kPmVersion));
     out.push_back(static_cast<char>(m.type));
