@@ -76,8 +76,8 @@ apr_status_t Exchange::connect() {
         if (rv == APR_SUCCESS) return rv;
         const bool not_yet = APR_STATUS_IS_ECONNREFUSED(rv) || APR_STATUS_IS_ENOENT(rv);
         const apr_time_t now = apr_time_now();
-        if (!waiting_.on_wait || !not_yet || now >= waiting_.connect_deadline) return rv;
-        if (now >= next_notice) {
+        if (!not_yet || now >= waiting_.connect_deadline) return rv;
+        if (waiting_.on_wait && now >= next_notice) {
             waiting_.on_wait();
             next_notice = now + waiting_.every;
         }

@@ -26,9 +26,10 @@ public:
     Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body);
     ~Exchange();
 
-    /// For an application that may still be starting (dynamic): retry a
-    /// refused connect until `connect_deadline`, and call `on_wait` every
-    /// `every` while waiting to connect or for the first answer.
+    /// For an application that may still be starting (static or dynamic):
+    /// retry a refused connect until `connect_deadline`, and (dynamic) call
+    /// `on_wait` every `every` while waiting to connect or for the first
+    /// answer.
     struct Waiting {
         apr_time_t connect_deadline = 0;
         apr_interval_time_t every = 0;

@@ -43,7 +43,15 @@ int serve(request_rec* r, const App& app, DynamicApp* dynamic) {
     apr_time_t connected_at = 0;
     {
         Exchange exchange(r, app, responder, &body);
-        if (dynamic) exchange.set_waiting(dynamic->prepare());
+        if (dynamic) {
+            exchange.set_waiting(dynamic->prepare());
+        } else if (app.config.kind == AppKind::Static) {
+            // Right after a (graceful) restart the new process manager may
+            // not have created the socket yet.
+            Exchange::Waiting w;
+            w.connect_deadline = apr_time_now() + apr_time_from_sec(app.config.app_conn_timeout ? app.config.app_conn_timeout : 5);
+            exchange.set_waiting(std::move(w));
+        }
         outcome = exchange.run(std::move(head));
         connected_at = exchange.connected_at();
     }  // the app connection is closed here, before any redirect runs
