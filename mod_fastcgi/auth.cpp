@@ -21,7 +21,7 @@ namespace {
 /// The answer of an authorizer app: its headers and (bounded) body.
 class AuthSink final : public ResponseSink {
 public:
-    static constexpr std::size_t kMaxBody = 64 * 1024;
+    static constexpr std::size_t kMaxBody = 1024 * 1024;  ///< a denial page, kept in memory
 
     Step on_stdout(apr_bucket* owner, apr_size_t offset, apr_size_t len) override {
         const char* data = static_cast<const char*>(static_cast<apr_bucket_heap*>(owner->data)->base) + owner->start;
@@ -37,6 +37,7 @@ public:
             in.remove_prefix(used);
         }
         const std::size_t room = kMaxBody - body_.size();
+        truncated_ = truncated_ || in.size() > room;
         body_.append(in.substr(0, room));
         return Step::Continue;
     }
@@ -47,11 +48,13 @@ public:
     const std::vector<Header>& headers() const { return parser_.headers(); }
     const std::string& body() const { return body_; }
     const std::string& error() const { return error_; }
+    bool truncated() const { return truncated_; }
 
 private:
     HeaderBlockParser parser_;
     std::string body_;
     std::string error_;
+    bool truncated_ = false;
 };
 
 struct Verdict {
@@ -105,11 +108,13 @@ Verdict run_authorizer(request_rec* r, AuthRole role, const AuthSetting& setting
                       sink.error().empty() ? "incomplete headers" : sink.error().c_str());
         return v;
     }
+    bool has_status = false;
     for (const Header& h : sink.headers()) {
         if (strcasecmp(h.name.c_str(), "Status") != 0) continue;
+        has_status = true;
         int code = 0;
         std::string_view reason;
-        if (parse_status(h.value, code, reason) != Errc::ok) {
+        if (parse_status(h.value, code, reason) != Errc::ok || code < 200) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: authorizer \"%s\" sent an invalid Status '%s'",
                           setting.path, h.value.c_str());
             return v;
@@ -118,6 +123,14 @@ Verdict run_authorizer(request_rec* r, AuthRole role, const AuthSetting& setting
         v.status_line = reason.empty() ? nullptr : apr_psprintf(r->pool, "%03d %.*s", code,
                                                                 static_cast<int>(reason.size()), reason.data());
     }
+    // A Location without a Status is a redirect (CGI/1.1), never a grant.
+    if (!has_status)
+        for (const Header& h : sink.headers())
+            if (!strcasecmp(h.name.c_str(), "Location")) v.status = HTTP_MOVED_TEMPORARILY;
+    if (sink.truncated())
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      "FastCGI: authorizer \"%s\": response body over %zu bytes, truncated", setting.path,
+                      AuthSink::kMaxBody);
     v.ok = true;
     return v;
 }

@@ -23,7 +23,8 @@ AppliedHeaders apply_response_headers(request_rec* r, const std::vector<Header>&
         if (!strcasecmp(name, "Status")) {
             int code = 0;
             std::string_view reason;
-            if (parse_status(h.value, code, reason) != Errc::ok) {
+            // 1xx is never a final status.
+            if (parse_status(h.value, code, reason) != Errc::ok || code < 200) {
                 out.verdict = HeaderVerdict::Invalid;
                 out.error = "invalid Status '" + h.value.substr(0, 64) + "'";
                 return out;
