@@ -13,7 +13,7 @@ use FastCGITest;
 use FastCGITest::Auth;
 use Time::HiRes qw(time sleep);
 
-plan tests => 109, need_module 'fastcgi';
+plan tests => 111, need_module 'fastcgi';
 
 my $parent = httpd_pid();
 my $mark   = log_mark();
@@ -107,6 +107,16 @@ for my $case (['nosock-authn', 'authn', 'bob', 'secret'], ['nosock-authn-off', '
     ok t_cmp($ok ? 1 : 0, 1, "$zone: the log names the app, the socket and ENOENT");
 }
 
+# ---- a dynamic app httpd's user may not execute
+{
+    my $m = log_mark();
+    my $r = areq(path => '/fa/noexec-authz-off/env.fcgi', user => 'bob', pw => 'secret');
+    ok t_cmp(closed_ok($r), 1, "dynamic authorizer not executable, Off: 500 (got $r->{status})");
+    my $log = wait_log($m, qr/access refused/);
+    ok t_cmp(($log =~ /not-executable\.fcgi.*not allowed/ && $log =~ /FastCGI: authorizer "[^"]*not-executable\.fcgi" failed; access refused/) ? 1 : 0,
+             1, '... the log says why');
+}
+
 # ---- stale socket (nobody listening): connection refused
 {
     make_stale_socket("$ipc/auth_nosuch.sock");
@@ -165,6 +175,7 @@ my @bad = unexpected_errors($mark, qr/FastCGI: (authenticator|authorizer|access 
                             qr/FastCGI: comm with server "[^"]*c-idle" at \S+ aborted: .*idle timeout/,
                             qr/FastCGI: authentication failed for user "bob": \/fa\/authn\/page\.txt/,
                             qr/FastCGI: authorizer "[^"]*" sent an invalid Status/,
+                            qr/FastCGI: invalid \(dynamic\) server "[^"]*not-executable\.fcgi"/,
                             qr/FastCGI: server "[^"]*" at \S+ closed the connection/,
                             # the Off zones' sanity requests: denied by the app, granted by httpd
                             qr/FastCGI: (authentication|authorization) failed for user "(dave|alice)"/,
