@@ -12,7 +12,7 @@ use lib "$FindBin::Bin/lib";
 use FastCGITest;
 use FastCGITest::Auth;
 
-plan tests => 45, need_module 'fastcgi';
+plan tests => 46, need_module 'fastcgi';
 
 my $parent = httpd_pid();
 my $mark   = log_mark();
@@ -67,6 +67,7 @@ sub protected_free {
     $r = areq(path => '/fa/access/page.txt', cmd => 'deny401');
     ok t_cmp("$r->{status} $r->{body}", "401 access-checker app c denied - for /fa/access/page.txt\n",
              "the app's 401 and body relayed");
+    ok t_cmp(scalar(my @c = hdr($r, 'WWW-Authenticate')), 0, 'the access checker adds no challenge to a 401');
     $r = areq(path => '/fa/access/page.txt', cmd => 'deny403-nobody');
     ok t_cmp(($r->{status} == 403 && $r->{body} =~ /<title>403 Forbidden<\/title>/ && hdr($r, 'X-Nobody')) ? 1 : 0, 1,
              "403 without body: httpd's page, the app's headers");

@@ -14,8 +14,8 @@ use FastCGITest;
 use FastCGITest::Auth;
 
 # the last KNOWN_BUGS tests check module behaviour that is wrong today (TODO)
-use constant KNOWN_BUGS => 1;
-use constant TESTS      => 129;
+use constant KNOWN_BUGS => 3;
+use constant TESTS      => 134;
 plan tests => TESTS, todo => [TESTS - KNOWN_BUGS + 1 .. TESTS], need_module 'fastcgi';
 
 my $parent = httpd_pid();
@@ -164,10 +164,29 @@ for my $case (['authn', 'c', 'external libfcgi app'], ['authn-perl', 'perl', 'ex
     ok t_cmp(($r->{status} == 403 && $r->{body} =~ /<title>403 Forbidden<\/title>/) ? 1 : 0, 1,
              "403 without body: httpd's page");
 
+    $r = areq(path => '/fa/authn/env.fcgi', user => 'bob', pw => 'secret', cmd => 'deny403-cookies');
+    ok t_cmp("$r->{status} " . join('|', hdr($r, 'Set-Cookie')) . " $r->{body}", "403 a=1; Path=/|b=2; Path=/ cookies\n",
+             'repeated headers of a denial (two Set-Cookie) all reach the client');
+
     $r = areq(path => '/fa/authn/env.fcgi', user => 'bob', pw => 'secret', cmd => 'redirect');
     ok t_cmp($r->{status}, 302, 'the app may redirect (302)');
     ok t_cmp(hdr($r, 'Location') // '', 'http://login.example/login?back=/fa/authn/env.fcgi', 'Location relayed');
     ok t_cmp($r->{body}, qr/login\.example/, 'redirect body relayed');
+
+    $r = areq(path => '/fa/authn/env.fcgi', user => 'bob', pw => 'secret', cmd => 'redirect-nobody');
+    ok t_cmp("$r->{status} " . (hdr($r, 'Location') // ''), '302 http://login.example/login',
+             'a 302 without body: httpd writes the page, Location kept');
+    ok t_cmp(protected_free($r), 1, '302 without body: no protected content');
+
+    # CGI/1.1: Location without Status is a client redirect (302), so not a
+    # 200: the answer must deny (today it grants: fail open)
+    $r = areq(path => '/fa/authn/env.fcgi', user => 'bob', pw => 'wrong', cmd => 'location-only');
+    push @bugs, ["$r->{status} " . (hdr($r, 'Location') // '') . ' ' . protected_free($r),
+                 '302 http://login.example/login 1',
+                 'authenticator answering only "Location: <url>" (a CGI redirect) denies with 302, not a grant'];
+    $r = areq(path => '/fa/access/env.fcgi', cmd => 'location-only');
+    push @bugs, ["$r->{status} " . protected_free($r), '302 1',
+                 'access checker answering only "Location: <url>" denies with 302, not a grant'];
 
     $r = areq(method => 'HEAD', path => '/fa/authn/env.fcgi', user => 'bob', pw => 'wrong');
     ok t_cmp("$r->{status} " . (hdr($r, 'X-Denied-By') // '') . ' ' . length($r->{extra} // ''),
@@ -315,7 +334,7 @@ leak_check('authenticator', 60, sub {
 
 my ($ok, $why) = crash_check($mark, $parent);
 ok t_cmp($ok, 1, "httpd did not crash ($why)");
-my @bad = unexpected_errors($mark, qr/FastCGI: authentication failed for user/,
+my @bad = unexpected_errors($mark, qr/FastCGI: authentication failed for user/, qr/FastCGI: access denied: \/fa\/access\//,
                             qr/AH01617|AH01618|AH01630|AH01631|AH01797|AH01614/,   # mod_auth_basic / authz_core refusals
                             qr/AH01796/);
 ok t_cmp(scalar(@bad), 0, "no unexpected error lines in error_log:\n" . join("\n", @bad));

@@ -9,8 +9,9 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FastCGITest;
 use FastCGITest::Auth;
+use POSIX ();
 
-plan tests => 43, need_module 'fastcgi';
+plan tests => 44, need_module 'fastcgi';
 
 my $parent = httpd_pid();
 my $mark   = log_mark();
@@ -123,6 +124,32 @@ sub roles { join ' ', map { "$_->{role}:$_->{app}" } auth_envs($_[0]{id}) }
     $r = areq(path => '/fa/authn-static/page.txt', user => 'carol', pw => 'nope');
     ok t_cmp("$r->{status} $r->{body}", "401 authenticator app c denied carol for /fa/authn-static/page.txt\n",
              'static app: denial relayed');
+}
+
+# ---- parallel clients through the three roles
+{
+    my @kids;
+    for my $k (1 .. 6) {
+        my $pid = fork;
+        die "fork: $!" unless defined $pid;
+        if (!$pid) {
+            my $bad = 0;
+            for my $i (1 .. 15) {
+                my $deny = ($i % 5 == 0);
+                my $r = areq(path => '/fa/all/env.fcgi', key => 'letmein',
+                             user => $deny ? 'alice' : 'bob', pw => $deny ? 'wonderland' : 'secret');
+                my $e = protected_env($r);
+                $bad++ unless $deny ? ($r->{status} == 403 && $r->{body} =~ /denied alice/)
+                                    : ($r->{status} == 200 && ($e->{AUTHZ_USER} // '') eq 'bob'
+                                       && ($e->{ACCESS_OK} // '') eq 'yes' && !exists $e->{REMOTE_PASSWD});
+            }
+            POSIX::_exit($bad > 255 ? 255 : $bad);
+        }
+        push @kids, $pid;
+    }
+    my $bad = 0;
+    for (@kids) { waitpid($_, 0); $bad += $? >> 8 }
+    ok t_cmp($bad, 0, '6 parallel clients x 15 requests through access checker, authenticator, authorizer: all right');
 }
 
 leak_check('combined', 60, sub {

@@ -128,6 +128,13 @@ while ($req->Accept() >= 0) {
         } elsif ($cmd eq 'deny403-big') {
             print $out "Status: 403 Forbidden\r\nX-Big: 1\r\nContent-Type: text/plain\r\n\r\n",
                 join('', map { chr(97 + $_ % 26) } 0 .. 99999);
+        } elsif ($cmd eq 'deny403-cookies') {
+            print $out "Status: 403 Forbidden\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
+                . "Content-Type: text/plain\r\n\r\ncookies\n";
+        } elsif ($cmd eq 'redirect-nobody') {
+            print $out "Status: 302 Found\r\nLocation: http://login.example/login\r\n\r\n";
+        } elsif ($cmd eq 'location-only') {
+            print $out "Location: http://login.example/login\r\n\r\n";
         } elsif ($cmd eq 'redirect') {
             print $out "Status: 302 Found\r\nLocation: http://login.example/login?back=$uri\r\n"
                 . "X-Denied-By: $lc\r\nContent-Type: text/html\r\n\r\n<a href=\"http://login.example/login\">login</a>\n";

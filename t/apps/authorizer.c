@@ -55,6 +55,10 @@
  *   deny403      Status: 403 with X-Denied-By and a body
  *   deny403-nobody  Status: 403, no body
  *   deny403-big  Status: 403 with a 100000-byte body (byte i = 'a' + i % 26)
+ *   deny403-cookies  Status: 403 with two Set-Cookie headers (a=1, b=2) and a body
+ *   redirect-nobody  Status: 302 and Location, no body
+ *   location-only    Location: http://login.example/login, no Status line, no body
+ *                    (a CGI client redirect)
  *   redirect     Status: 302, Location: http://login.example/login?back=<REQUEST_URI>, body
  *   exit         write nothing and exit (connection closed, no FCGI_END_REQUEST)
  *   exit-midhead write half a header block, then exit
@@ -263,6 +267,13 @@ static void handle(FCGX_Request *req)
         } else if (!strcmp(cmd, "deny403-big")) {
             FCGX_PutS("Status: 403 Forbidden\r\nX-Big: 1\r\nContent-Type: text/plain\r\n\r\n", req->out);
             for (int i = 0; i < 100000; i++) FCGX_PutChar('a' + i % 26, req->out);
+        } else if (!strcmp(cmd, "deny403-cookies")) {
+            FCGX_PutS("Status: 403 Forbidden\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
+                      "Content-Type: text/plain\r\n\r\ncookies\n", req->out);
+        } else if (!strcmp(cmd, "redirect-nobody")) {
+            FCGX_PutS("Status: 302 Found\r\nLocation: http://login.example/login\r\n\r\n", req->out);
+        } else if (!strcmp(cmd, "location-only")) {
+            FCGX_PutS("Location: http://login.example/login\r\n\r\n", req->out);
         } else if (!strcmp(cmd, "redirect")) {
             FCGX_FPrintF(req->out,
                          "Status: 302 Found\r\nLocation: http://login.example/login?back=%s\r\n"
