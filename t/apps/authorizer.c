@@ -59,6 +59,8 @@
  *   redirect-nobody  Status: 302 and Location, no body
  *   location-only    Location: http://login.example/login, no Status line, no body
  *                    (a CGI client redirect)
+ *   status=TEXT  "Status: TEXT" and the body "status body\n" (C app only)
+ *   status-nobody=TEXT  "Status: TEXT", no body (C app only)
  *   redirect     Status: 302, Location: http://login.example/login?back=<REQUEST_URI>, body
  *   exit         write nothing and exit (connection closed, no FCGI_END_REQUEST)
  *   exit-midhead write half a header block, then exit
@@ -270,6 +272,10 @@ static void handle(FCGX_Request *req)
         } else if (!strcmp(cmd, "deny403-cookies")) {
             FCGX_PutS("Status: 403 Forbidden\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2; Path=/\r\n"
                       "Content-Type: text/plain\r\n\r\ncookies\n", req->out);
+        } else if (!strncmp(cmd, "status=", 7)) {
+            FCGX_FPrintF(req->out, "Status: %s\r\nContent-Type: text/plain\r\n\r\nstatus body\n", cmd + 7);
+        } else if (!strncmp(cmd, "status-nobody=", 14)) {
+            FCGX_FPrintF(req->out, "Status: %s\r\n\r\n", cmd + 14);
         } else if (!strcmp(cmd, "redirect-nobody")) {
             FCGX_PutS("Status: 302 Found\r\nLocation: http://login.example/login\r\n\r\n", req->out);
         } else if (!strcmp(cmd, "location-only")) {

@@ -51,7 +51,9 @@ sub env_log_path  { FastCGITest::t_dir() . '/logs/auth_env.log' }
 sub htpasswd_path { FastCGITest::t_dir() . '/logs/auth.htpasswd' }
 
 # The static and dynamic apps run as httpd's user: the log must be writable
-# by anyone (t/logs itself is not).
+# by anyone (t/logs itself is not). The readers below start at the size the
+# log had when the test file called this (the log is never truncated).
+my $log_start = 0;
 sub ensure_env_log {
     my $f = env_log_path();
     unless (-e $f) {
@@ -59,6 +61,7 @@ sub ensure_env_log {
         close $fh;
     }
     chmod 0666, $f;
+    $log_start = -s $f || 0;
     return $f;
 }
 
@@ -128,6 +131,7 @@ sub auth_envs {
     while (1) {
         my @rec;
         if (open my $fh, '<', env_log_path()) {
+            seek $fh, $log_start, 0;
             while (my $line = <$fh>) {
                 chomp $line;
                 my ($lid, $role, $app, $pid, $from, @vars) = split /\t/, $line;
