@@ -13,10 +13,8 @@ use lib "$FindBin::Bin/lib";
 use FastCGITest;
 use FastCGITest::Auth;
 
-# the last KNOWN_BUGS tests check module behaviour that is wrong today (TODO)
-use constant KNOWN_BUGS => 3;
 use constant TESTS      => 134;
-plan tests => TESTS, todo => [TESTS - KNOWN_BUGS + 1 .. TESTS], need_module 'fastcgi';
+plan tests => TESTS, need_module 'fastcgi';
 
 my $parent = httpd_pid();
 my $mark   = log_mark();
@@ -24,7 +22,7 @@ ensure_env_log();
 make_htpasswd();
 start_apps(qw(c auth_c auth_perl));
 
-my @bugs;   # [got, expected, name]: asserted last, as TODO
+my @bugs;   # [got, expected, name]: asserted last (once known bugs, fixed since)
 
 sub protected_free {
     my ($r) = @_;
@@ -339,5 +337,5 @@ my @bad = unexpected_errors($mark, qr/FastCGI: authentication failed for user/, 
                             qr/AH01796/);
 ok t_cmp(scalar(@bad), 0, "no unexpected error lines in error_log:\n" . join("\n", @bad));
 
-# ---- module behaviour known to be wrong (TODO until fixed)
+# ---- behaviour that was wrong once (Location without Status, long denial pages)
 ok t_cmp($_->[0], $_->[1], $_->[2]) for @bugs;
