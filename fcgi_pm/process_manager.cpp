@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +17,7 @@
 #include <memory>
 
 #include "fastcgi/pm_message.hpp"
+#include "leftovers.hpp"
 #include "listen_socket.hpp"
 #include "scaling_policy.hpp"
 #include "socket_names.hpp"
@@ -49,7 +49,7 @@ struct Managed {
     unsigned priority = 0;
     const std::vector<std::string>* env = nullptr;
     std::string wrapper_user, wrapper_group;
-    time_t restarted_for = 0;  ///< file mtime of the last -autoUpdate restart
+    long long restarted_for = 0;  ///< file mtime (ns) of the last -autoUpdate restart
     RestartRules rules;
     AppState state;
 };
@@ -63,6 +63,8 @@ public:
 
 private:
     const char* label(const Managed& a) const { return a.dynamic ? "(dynamic) server" : "server"; }
+    std::string record_file() const { return cfg_.ipc_dir + "/pm.instances"; }
+    void record();
     void setup_signals();
     void drop_privileges();
     bool open_ipc();
@@ -217,8 +219,15 @@ void Manager::handle(const PmMessage& m) {
         struct stat st{};
         // Several requests may ask before the first restart is visible:
         // act once per version of the file.
-        if (::stat(a->filename.c_str(), &st) != 0 || st.st_mtime == a->restarted_for) break;
-        a->restarted_for = st.st_mtime;
+        if (::stat(a->filename.c_str(), &st) != 0) break;
+        // Children compare the app's mtime with the socket's: give the
+        // socket the file's (even one in the future) so that they stop
+        // asking.
+        const timespec times[2] = {st.st_mtim, st.st_mtim};
+        ::utimensat(AT_FDCWD, a->socket_path.c_str(), times, 0);
+        const long long version = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+        if (version == a->restarted_for) break;
+        a->restarted_for = version;
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_,
                      "FastCGI: restarting old server \"%s\" processes, newer version found", a->filename.c_str());
         for (Slot& s : a->state.slots) {
@@ -237,9 +246,6 @@ void Manager::handle(const PmMessage& m) {
         }
         a->state.last_start = {};
         a->state.ever_started = false;  // the new version starts at once
-        // Children compare the app's mtime with the socket's: make the
-        // socket newer so that they stop asking.
-        ::utimes(a->socket_path.c_str(), nullptr);
         break;
     }
     }
@@ -264,7 +270,9 @@ void Manager::handle_datagrams() {
 void Manager::reap() {
     int status = 0;
     pid_t pid;
+    bool any = false;
     while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        any = true;
         for (auto& ap : apps_) {
             Managed& a = *ap;
             for (std::size_t i = 0; i < a.state.slots.size(); ++i) {
@@ -290,6 +298,7 @@ void Manager::reap() {
             }
         }
     }
+    if (any) record();
 }
 
 void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
@@ -323,6 +332,7 @@ void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
         return;
     }
     a.rules.on_spawn(a.state, i, pid, now);
+    record();
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_, "FastCGI: %s \"%s\" %s (pid %d)", label(a), a.filename.c_str(),
                  reused ? "restarted" : "started", pid);
 }
@@ -331,8 +341,19 @@ void Manager::failed_start(Managed& a, std::size_t i, TimePoint now) {
     // Counts as a failed start: the restart delay and back-off space the
     // retries (never a busy loop).
     a.rules.on_spawn(a.state, i, 0, now);
-    a.rules.on_exit(a.state, i, false, now);
+    const std::string note = a.rules.on_exit(a.state, i, false, now);
+    if (!note.empty())
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_, "FastCGI: %s \"%s\" %s", label(a), a.filename.c_str(),
+                     note.c_str());
     a.state.slots[i].state = SlotState::Starting;
+}
+
+void Manager::record() {
+    std::vector<std::pair<pid_t, std::string>> running;
+    for (const auto& a : apps_)
+        for (const Slot& s : a->state.slots)
+            if (s.pid > 0) running.emplace_back(s.pid, a->filename);
+    record_instances(record_file(), running);
 }
 
 void Manager::spawn_due(TimePoint now) {
@@ -404,6 +425,7 @@ void Manager::shutdown() {
     for (auto& a : apps_)
         if (!a->socket_path.empty()) ::unlink(a->socket_path.c_str());
     ::unlink(cfg_.pm_socket.c_str());
+    ::unlink(record_file().c_str());
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s_, "FastCGI: process manager (pid %d) exiting", ::getpid());
     _exit(0);
 }
@@ -418,6 +440,9 @@ void Manager::run() {
     if (!cfg_.wrapper.empty())
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s_, "FastCGI: wrapper mechanism enabled (wrapper: %s)",
                      cfg_.wrapper.c_str());
+    if (const int n = end_leftovers(record_file(), cfg_.dynamic_dir, 1000))
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s_,
+                     "FastCGI: process manager: ended %d instance(s) left by a previous process manager", n);
     for (const StaticApp& app : cfg_.statics) add_static(app);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s_, "FastCGI: process manager initialized (pid %d)", ::getpid());
 

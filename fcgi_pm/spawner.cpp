@@ -68,8 +68,6 @@ pid_t spawn(const SpawnRequest& req, std::string& error) {
     if (pid == 0) {
         ::close(pipefd[0]);
         ::setpgid(0, 0);
-        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (::getppid() != parent) _exit(0);  // the PM died before prctl
         sigset_t all;
         sigemptyset(&all);
         ::sigprocmask(SIG_SETMASK, &all, nullptr);
@@ -89,6 +87,11 @@ pid_t spawn(const SpawnRequest& req, std::string& error) {
             if (::initgroups(req.user_name.c_str(), req.gid) != 0) child_fail(pipefd[1], "initgroups()");
             if (::setuid(req.uid) != 0) child_fail(pipefd[1], "setuid()");
         }
+        // After the identity change, which clears it. (A setuid wrapper
+        // such as suexec clears it again at exec: the next PM ends such
+        // leftovers, see leftovers.hpp.)
+        ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (::getppid() != parent) _exit(0);  // the PM died before prctl
         ::execve(exe, argv.data(), envp.data());
         child_fail(pipefd[1], "execve()");
     }

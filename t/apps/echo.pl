@@ -2,22 +2,32 @@
 # echo.pl -- FastCGI test application on the Perl FCGI module.
 #
 # Usage: echo.pl SOCKET [PROCS]      SOCKET = unix path or host:port
+#        echo.pl                     serve on fd 0 (FCGI_LISTENSOCK_FILENO) in
+#                                    this one process: how the process manager
+#                                    runs it (FastCgiServer, dynamic)
 #
 # QUERY_STRING picks the mode:
 #   env   (default) body = every param as NAME=VALUE\n, sorted
 #   echo  body = stdin, header X-Stdin-Length: N
+#   pid   body = "pid=<pid>\n"
 use strict;
 use warnings;
 use FCGI;
 use POSIX ();
 use IO::Handle;
 
-my $addr  = shift or die "usage: $0 SOCKET [PROCS]\n";
+my $addr  = shift;
 my $procs = shift || 2;
 
-unlink $addr if $addr =~ m{^/};
-umask 0;
-my $sock = FCGI::OpenSocket($addr, 128) or die "echo.pl: cannot listen on $addr: $!\n";
+my $sock;
+if (defined $addr) {
+    unlink $addr if $addr =~ m{^/};
+    umask 0;
+    $sock = FCGI::OpenSocket($addr, 128) or die "echo.pl: cannot listen on $addr: $!\n";
+} else {
+    $sock  = 0;   # the listening socket is fd 0
+    $procs = 0;   # no supervisor: this process serves
+}
 
 $SIG{PIPE} = 'IGNORE';
 # the first process only supervises PROCS workers; on TERM it stops and reaps them
@@ -30,7 +40,7 @@ sub spawn {
     $kids{$pid} = 1;
     return $pid;
 }
-my $worker = 0;
+my $worker = $procs ? 0 : 1;
 for (1 .. $procs) {
     if (!spawn()) { $worker = 1; last }
 }
@@ -71,6 +81,8 @@ while ($req->Accept() >= 0) {
         print $out "Content-Type: application/octet-stream\r\n"
             . "X-Stdin-Length: " . length($data) . "\r\n\r\n";
         print $out $data;
+    } elsif ($mode eq 'pid') {
+        print $out "Content-Type: text/plain\r\n\r\npid=$$\n";
     } else {
         print $out "Content-Type: text/plain\r\n\r\n";
         print $out map { "$_=$env{$_}\n" } sort keys %env;

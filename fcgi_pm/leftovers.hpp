@@ -1,0 +1,29 @@
+// What a process manager that died (SIGKILL, crash) leaves behind, and its
+// successor cleans up: instances that outlived it (one that ignores
+// SIGTERM, one started through a setuid wrapper — the kernel drops the
+// parent-death signal across a setuid exec — or php-cgi's children) and
+// dynamic socket files nobody listens on any more.
+//
+// The PM records "pgid path" for every instance in a file in
+// FastCgiIpcDir; a new PM ends every recorded process group whose leader
+// still runs that path (so a recycled pid is never touched), then removes
+// the stale dynamic sockets.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fastcgi::pm {
+
+/// Rewrites the record file with the running instances.
+void record_instances(const std::string& file, const std::vector<std::pair<pid_t, std::string>>& instances);
+
+/// Ends the process groups recorded by a previous PM (SIGTERM, SIGKILL
+/// after `grace_ms`), empties `dynamic_dir`; returns how many groups were
+/// ended.
+int end_leftovers(const std::string& file, const std::string& dynamic_dir, int grace_ms);
+
+}  // namespace fastcgi::pm

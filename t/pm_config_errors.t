@@ -1,0 +1,153 @@
+# Configuration errors of the process-manager directives (FastCgiServer,
+# FastCgiConfig, FastCgiWrapper): `apache2 -t` on small throw-away configs,
+# as t/config_errors.t does.  Every error must fail the syntax check and
+# name the directive, the option (or the file) and the file:line; the good
+# configurations (both spellings of the threshold options, every option)
+# must pass.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use Apache::TestUtil;
+use File::Path qw(make_path remove_tree);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FastCGITest;
+use FastCGITest::PM;
+
+my $dir = t_dir() . '/logs/pm_conftest';
+my $app = "$dir/app.fcgi";            # an executable copy of the responder
+my $plain = "$dir/plain.fcgi";        # not executable
+my $port = FastCGITest::PM::port_of('conftest');
+my $long = "$dir/" . ('s' x (120 - length($dir)));
+
+# [name, body lines, directive, option regex, index of the offending line in body]
+my @cases = (
+    ['FastCgiServer on a missing file', ["FastCgiServer $dir/missing.fcgi"],
+     'FastCgiServer', qr/\Q$dir\E\/missing\.fcgi.*No such file or directory/, 0],
+    ['FastCgiServer on a file that is not executable', ["FastCgiServer $plain"],
+     'FastCgiServer', qr/\Q$plain\E.*execut/, 0],
+    ['FastCgiServer without a filename', ['FastCgiServer'],
+     'FastCgiServer', qr/filename|argument/i, 0],
+    ['-processes 0', ["FastCgiServer $app -processes 0"],
+     'FastCgiServer', qr/-processes/, 0],
+    ['-processes abc', ["FastCgiServer $app -processes abc"],
+     'FastCgiServer', qr/-processes.*abc|abc.*-processes/, 0],
+    ['-port 70000', ["FastCgiServer $app -port 70000"],
+     'FastCgiServer', qr/-port.*70000|70000.*-port/, 0],
+    ['-port 9000 -socket x', ["FastCgiServer $app -port 9000 -socket x"],
+     'FastCgiServer', qr/-port.*-socket|-socket.*-port/, 0],
+    ['unknown option -bogus', ["FastCgiServer $app -bogus"],
+     'FastCgiServer', qr/-bogus/, 0],
+    ['-initial-env without a value', ["FastCgiServer $app -initial-env"],
+     'FastCgiServer', qr/-initial-env/, 0],
+    ['-initial-env =x (empty name)', ["FastCgiServer $app -initial-env =x"],
+     'FastCgiServer', qr/-initial-env/, 0],
+    ['-restart-delay -1', ["FastCgiServer $app -restart-delay -1"],
+     'FastCgiServer', qr/-restart-delay/, 0],
+    ['-socket path too long', ["FastCgiServer $app -socket $long"],
+     'FastCgiServer', qr/-socket/, 0],
+    ['two FastCgiServer for the same file', ["FastCgiServer $app", "FastCgiServer $app -processes 2"],
+     'FastCgiServer', qr/\Q$app\E.*redefinition|redefinition.*\Q$app\E/, 1],
+    ['FastCgiServer inside <Directory>', ["<Directory $dir>", "    FastCgiServer $app", '</Directory>'],
+     'FastCgiServer', qr/not allowed|cannot occur/, 1],
+    ['FastCgiConfig -gainValue 2', ['FastCgiConfig -gainValue 2'],
+     'FastCgiConfig', qr/-gainValue/, 0],
+    ['FastCgiConfig -processSlack 60 -maxProcesses 50', ['FastCgiConfig -processSlack 60 -maxProcesses 50'],
+     'FastCgiConfig', qr/processSlack.*maxProcesses/, 0],
+    ['FastCgiConfig -bogus', ['FastCgiConfig -bogus'],
+     'FastCgiConfig', qr/-bogus/, 0],
+    ['FastCgiConfig -startDelay 0', ['FastCgiConfig -startDelay 0'],
+     'FastCgiConfig', qr/-startDelay/, 0],
+    ['FastCgiConfig -maxClassProcesses without a value', ['FastCgiConfig -maxClassProcesses'],
+     'FastCgiConfig', qr/-maxClassProcesses/, 0],
+    ['FastCgiConfig inside <VirtualHost>',
+     ["<VirtualHost 127.0.0.1:$port>", '    FastCgiConfig -maxProcesses 10', '</VirtualHost>'],
+     'FastCgiConfig', qr/VirtualHost/, 1],
+    ['FastCgiWrapper twice', ['FastCgiWrapper /bin/true', 'FastCgiWrapper /bin/true'],
+     'FastCgiWrapper', qr/already/, 1],
+    ['FastCgiWrapper /nonexistent', ['FastCgiWrapper /nonexistent'],
+     'FastCgiWrapper', qr/\/nonexistent/, 0],
+    ['FastCgiWrapper after FastCgiServer', ["FastCgiServer $app", 'FastCgiWrapper /bin/true'],
+     'FastCgiWrapper', qr/precede|before|after/i, 1],
+);
+
+my @good = (
+    ['-singleThreshhold / -multiThreshhold (the original spelling)',
+     ['FastCgiConfig -singleThreshhold 10 -multiThreshhold 20']],
+    ['-singleThreshold / -multiThreshold', ['FastCgiConfig -singleThreshold 10 -multiThreshold 20']],
+    ['every FastCgiServer and FastCgiConfig option',
+     ["FastCgiServer $app -processes 3 -port 9000 -initial-env A=1 -initial-env HOME -initial-env EMPTY="
+          . ' -init-start-delay 0 -restart-delay 3 -min-server-life 10 -listen-queue-depth 50 -priority 5'
+          . ' -appConnTimeout 2 -idle-timeout 20 -flush -nph -pass-header Authorization',
+      "FastCgiServer $dir/app2.fcgi -socket s.sock",
+      'FastCgiConfig -autoUpdate -flush -restart -gainValue 0.25 -initial-env D=1 -init-start-delay 2'
+          . ' -killInterval 60 -updateInterval 30 -maxClassProcesses 4 -maxProcesses 20 -minProcesses 1'
+          . ' -multiThreshold 40 -singleThreshold 5 -processSlack 3 -startDelay 2 -appConnTimeout 5'
+          . ' -idle-timeout 40 -listen-queue-depth 20 -min-server-life 5 -restart-delay 2 -pass-header X-A']],
+    ['FastCgiWrapper before FastCgiServer -user/-group',
+     ['FastCgiWrapper /bin/true', "FastCgiServer $app -user daemon -group daemon"]],
+);
+
+plan tests => 3 * @cases + 2 * @good, need_module 'fastcgi';
+
+my $module  = FastCGITest::PM::module_so();
+my $httpd   = FastCGITest::PM::httpd_bin();
+my $libexec = FastCGITest::PM::libexec();
+remove_tree($dir);
+make_path($dir);
+system('cp', app_bin() . '/responder', $app) == 0 or die "cp: $?";
+system('cp', app_bin() . '/responder', "$dir/app2.fcgi") == 0 or die "cp: $?";
+system('cp', app_bin() . '/responder', $plain) == 0 or die "cp: $?";
+chmod 0755, $app, "$dir/app2.fcgi";
+chmod 0644, $plain;
+
+my $n = 0;
+sub write_conf {
+    my (@body) = @_;
+    my $file = sprintf '%s/c%02d.conf', $dir, ++$n;
+    my @head = (
+        qq{ServerRoot "$dir"},
+        "LoadModule mpm_event_module $libexec/mod_mpm_event.so",
+        "LoadModule authz_core_module $libexec/mod_authz_core.so",
+        "LoadModule fastcgi_module $module",
+        'ServerName localhost',
+        "Listen 127.0.0.1:$port",
+        "PidFile $dir/httpd.pid",
+        "ErrorLog $dir/error_log",
+        "DefaultRuntimeDir $dir",
+        "FastCgiIpcDir $dir/ipc",
+    );
+    open my $fh, '>', $file or die "$file: $!";
+    print $fh "$_\n" for @head, @body;
+    close $fh;
+    return ($file, scalar(@head));
+}
+
+sub run_t {
+    my ($file) = @_;
+    my $out = `$httpd -t -d $dir -f $file 2>&1`;
+    return ($? >> 8, $out);
+}
+
+for my $c (@cases) {
+    my ($name, $body, $directive, $opt, $idx) = @$c;
+    my ($file, $nhead) = write_conf(@$body);
+    my $line = $nhead + $idx + 1;
+    my ($rc, $out) = run_t($file);
+    (my $o1 = $out) =~ s/\s+$//;
+    ok t_cmp($rc != 0 ? 1 : 0, 1, "$name: apache2 -t fails (exit $rc; output: $o1)");
+    ok t_cmp(($out =~ /\Q$directive\E/ && $out =~ $opt) ? 1 : 0, 1,
+             "$name: message names $directive and the option ($opt)");
+    ok t_cmp(($out =~ /line $line of \Q$file\E/ || $out =~ /\Q$file\E:$line\b/) ? 1 : 0, 1,
+             "$name: message gives $file:$line");
+}
+
+for my $g (@good) {
+    my ($name, $body) = @$g;
+    my ($file) = write_conf(@$body);
+    my ($rc, $out) = run_t($file);
+    (my $o1 = $out) =~ s/\s+$//;
+    ok t_cmp($rc, 0, "$name: apache2 -t passes (output: $o1)");
+    ok t_cmp($out, qr/Syntax OK/, "$name: Syntax OK");
+}
