@@ -92,15 +92,7 @@ Verdict run_authorizer(request_rec* r, AuthRole role, const AuthSetting& setting
     append_request_head(r, *app, what, head);
     r->subprocess_env = saved_env;
 
-    Outcome outcome;
-    apr_time_t connected_at = 0;
-    {
-        Exchange exchange(r, *app, sink, nullptr);
-        if (dynamic) exchange.set_waiting(dynamic->prepare());
-        outcome = exchange.run(std::move(head));
-        connected_at = exchange.connected_at();
-    }
-    if (dynamic) dynamic->done(connected_at);
+    const Outcome outcome = exchange_with(r, *app, dynamic, sink, nullptr, std::move(head));
     if (outcome.failure != Failure::None) return v;
     if (!sink.error().empty() || !sink.headers_done()) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,

@@ -7,7 +7,6 @@
 
 #include "app_registry.hpp"
 #include "dynamic_app.hpp"
-#include "exchange.hpp"
 #include "handler.hpp"
 #include "hook_guard.hpp"
 #include "params.hpp"
@@ -39,23 +38,7 @@ int serve(request_rec* r, const App& app, DynamicApp* dynamic) {
     append_request_head(r, app, what, head);
 
     Responder responder(r, app, is_nph(app, r->filename));
-    Outcome outcome;
-    apr_time_t connected_at = 0;
-    {
-        Exchange exchange(r, app, responder, &body);
-        if (dynamic) {
-            exchange.set_waiting(dynamic->prepare());
-        } else if (app.config.kind == AppKind::Static) {
-            // Right after a (graceful) restart the new process manager may
-            // not have created the socket yet.
-            Exchange::Waiting w;
-            w.connect_deadline = apr_time_now() + apr_time_from_sec(app.config.app_conn_timeout ? app.config.app_conn_timeout : 5);
-            exchange.set_waiting(std::move(w));
-        }
-        outcome = exchange.run(std::move(head));
-        connected_at = exchange.connected_at();
-    }  // the app connection is closed here, before any redirect runs
-    if (dynamic) dynamic->done(connected_at);
+    const Outcome outcome = exchange_with(r, app, dynamic, responder, &body, std::move(head));
     if (outcome.failure == Failure::ClientBodyError && !responder.sent()) return body.status_for(outcome.rv);
     return responder.finish(outcome);
 }
