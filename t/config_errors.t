@@ -6,10 +6,10 @@ use warnings FATAL => 'all';
 
 use Apache::Test;
 use Apache::TestUtil;
-use File::Path qw(make_path remove_tree);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FastCGITest;
+use FastCGITest::ConfigCheck;
 
 my $dir = t_dir() . '/logs/conftest';
 my $long = "$dir/" . ('s' x (200 - length($dir) - 1));   # a 200-character socket path
@@ -51,59 +51,12 @@ my @cases = (
 
 plan tests => 3 * @cases + 2, need_module 'fastcgi';
 
-my $module  = Apache::Test::config()->{modules}{'mod_fastcgi.c'};
-my $httpd   = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
-my $libexec = `apxs -q LIBEXECDIR 2>/dev/null` || '/usr/lib/apache2/modules';
-chomp $libexec;
-remove_tree($dir);
-make_path($dir);
-
-my $n = 0;
-sub write_conf {
-    my (@body) = @_;
-    my $file = sprintf '%s/c%02d.conf', $dir, ++$n;
-    my @head = (
-        qq{ServerRoot "$dir"},
-        "LoadModule mpm_event_module $libexec/mod_mpm_event.so",
-        "LoadModule authz_core_module $libexec/mod_authz_core.so",
-        "LoadModule fastcgi_module $module",
-        'ServerName localhost',
-        'Listen 127.0.0.1:' . port('conftest'),
-        "PidFile $dir/httpd.pid",
-        "ErrorLog $dir/error_log",
-        "DefaultRuntimeDir $dir",
-        "FastCgiIpcDir $dir/ipc",
-    );
-    # the IPC-dir ordering case must not have the default FastCgiIpcDir first
-    @head = grep { !/^FastCgiIpcDir/ } @head if grep { /^FastCgiIpcDir/ } @body;
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh "$_\n" for @head, @body;
-    close $fh;
-    return ($file, scalar(@head));
-}
-
-sub run_t {
-    my ($file) = @_;
-    my $out = `$httpd -t -d $dir -f $file 2>&1`;
-    return ($? >> 8, $out);
-}
-
-for my $c (@cases) {
-    my ($name, $body, $directive, $opt, $idx) = @$c;
-    my ($file, $nhead) = write_conf(@$body);
-    my $line = $nhead + $idx + 1;
-    my ($rc, $out) = run_t($file);
-    (my $o1 = $out) =~ s/\s+$//;
-    ok t_cmp($rc != 0 ? 1 : 0, 1, "$name: apache2 -t fails (exit $rc; output: $o1)");
-    ok t_cmp(($out =~ /\Q$directive\E/ && $out =~ $opt) ? 1 : 0, 1,
-             "$name: message names $directive and the option ($opt)");
-    ok t_cmp(($out =~ /line $line of \Q$file\E/ || $out =~ /\Q$file\E:$line\b/) ? 1 : 0, 1,
-             "$name: message gives $file:$line");
-}
+my $c = FastCGITest::ConfigCheck->new($dir, port('conftest'));
+$c->check_errors(@cases);
 
 # a good config with every option passes
 {
-    my ($file) = write_conf(
+    my ($file) = $c->write_conf(
         "FastCgiExternalServer $dir/a.fcgi -socket a.sock -flush -idle-timeout 5 -appConnTimeout 3"
             . ' -pass-header Authorization -pass-header X-Other',
         "FastCgiExternalServer $dir/b.fcgi -socket $dir/abs.sock -nph",
@@ -113,7 +66,7 @@ for my $c (@cases) {
         "    FastCgiExternalServer $dir/vhost.fcgi -socket v.sock",
         '</VirtualHost>',
     );
-    my ($rc, $out) = run_t($file);
+    my ($rc, $out) = $c->run_t($file);
     ok t_cmp($rc, 0, "a good config passes apache2 -t (output: $out)");
     ok t_cmp($out, qr/Syntax OK/, 'Syntax OK');
 }

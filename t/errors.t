@@ -19,19 +19,6 @@ my $docroot = docroot();
 my $ipc     = ipc_dir();
 start_apps(qw(c raw));
 
-# first line of the log text (after $m) that matches every regex
-sub log_line {
-    my ($m, @re) = @_;
-    my $deadline = time + 3;
-    while (1) {
-        for my $line (split /\n/, log_since($m)) {
-            return $line unless grep { $line !~ $_ } @re;
-        }
-        return '' if time > $deadline;
-        select undef, undef, undef, 0.05;
-    }
-}
-
 # number of error-level log lines after $m that name $app (waits 0.3 s first)
 sub n_error_lines {
     my ($m, $app) = @_;

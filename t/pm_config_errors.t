@@ -9,11 +9,11 @@ use warnings FATAL => 'all';
 
 use Apache::Test;
 use Apache::TestUtil;
-use File::Path qw(make_path remove_tree);
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FastCGITest;
 use FastCGITest::PM;
+use FastCGITest::ConfigCheck;
 
 my $dir = t_dir() . '/logs/pm_conftest';
 my $app = "$dir/app.fcgi";            # an executable copy of the responder
@@ -91,62 +91,19 @@ my @good = (
 
 plan tests => 3 * @cases + 2 * @good, need_module 'fastcgi';
 
-my $module  = FastCGITest::PM::module_so();
-my $httpd   = FastCGITest::PM::httpd_bin();
-my $libexec = FastCGITest::PM::libexec();
-remove_tree($dir);
-make_path($dir);
+my $c = FastCGITest::ConfigCheck->new($dir, $port);
 system('cp', app_bin() . '/responder', $app) == 0 or die "cp: $?";
 system('cp', app_bin() . '/responder', "$dir/app2.fcgi") == 0 or die "cp: $?";
 system('cp', app_bin() . '/responder', $plain) == 0 or die "cp: $?";
 chmod 0755, $app, "$dir/app2.fcgi";
 chmod 0644, $plain;
 
-my $n = 0;
-sub write_conf {
-    my (@body) = @_;
-    my $file = sprintf '%s/c%02d.conf', $dir, ++$n;
-    my @head = (
-        qq{ServerRoot "$dir"},
-        "LoadModule mpm_event_module $libexec/mod_mpm_event.so",
-        "LoadModule authz_core_module $libexec/mod_authz_core.so",
-        "LoadModule fastcgi_module $module",
-        'ServerName localhost',
-        "Listen 127.0.0.1:$port",
-        "PidFile $dir/httpd.pid",
-        "ErrorLog $dir/error_log",
-        "DefaultRuntimeDir $dir",
-        "FastCgiIpcDir $dir/ipc",
-    );
-    open my $fh, '>', $file or die "$file: $!";
-    print $fh "$_\n" for @head, @body;
-    close $fh;
-    return ($file, scalar(@head));
-}
-
-sub run_t {
-    my ($file) = @_;
-    my $out = `$httpd -t -d $dir -f $file 2>&1`;
-    return ($? >> 8, $out);
-}
-
-for my $c (@cases) {
-    my ($name, $body, $directive, $opt, $idx) = @$c;
-    my ($file, $nhead) = write_conf(@$body);
-    my $line = $nhead + $idx + 1;
-    my ($rc, $out) = run_t($file);
-    (my $o1 = $out) =~ s/\s+$//;
-    ok t_cmp($rc != 0 ? 1 : 0, 1, "$name: apache2 -t fails (exit $rc; output: $o1)");
-    ok t_cmp(($out =~ /\Q$directive\E/ && $out =~ $opt) ? 1 : 0, 1,
-             "$name: message names $directive and the option ($opt)");
-    ok t_cmp(($out =~ /line $line of \Q$file\E/ || $out =~ /\Q$file\E:$line\b/) ? 1 : 0, 1,
-             "$name: message gives $file:$line");
-}
+$c->check_errors(@cases);
 
 for my $g (@good) {
     my ($name, $body) = @$g;
-    my ($file) = write_conf(@$body);
-    my ($rc, $out) = run_t($file);
+    my ($file) = $c->write_conf(@$body);
+    my ($rc, $out) = $c->run_t($file);
     (my $o1 = $out) =~ s/\s+$//;
     ok t_cmp($rc, 0, "$name: apache2 -t passes (output: $o1)");
     ok t_cmp($out, qr/Syntax OK/, "$name: Syntax OK");

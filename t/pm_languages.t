@@ -44,6 +44,7 @@ if ($php) {
         "FastCgiServer $php2 -initial-env PHP_FCGI_CHILDREN=2 -initial-env PHP_FCGI_MAX_REQUESTS=0";
 }
 my $perl = $h->put('perl/echo.pl', script($^X, "$t/apps/echo.pl"), 0755);
+$h->install("$t/apps/FCGIApp.pm", 'perl/FCGIApp.pm', 0644);   # echo.pl's shared code, beside it
 push @conf, "FastCgiServer $perl -initial-env PERL_TEST=1";
 my $ruby;
 if ($have_ruby) {

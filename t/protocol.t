@@ -8,7 +8,6 @@ use Apache::TestUtil;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FastCGITest;
-use Time::HiRes qw(time);
 
 plan tests => 46, need_module 'fastcgi';
 
@@ -16,18 +15,6 @@ my $parent  = httpd_pid();
 my $mark    = log_mark();
 my $docroot = docroot();
 start_apps(qw(raw raw_tcp));
-
-sub log_line {
-    my ($m, @re) = @_;
-    my $deadline = time + 3;
-    while (1) {
-        for my $line (split /\n/, log_since($m)) {
-            return $line unless grep { $line !~ $_ } @re;
-        }
-        return '' if time > $deadline;
-        select undef, undef, undef, 0.05;
-    }
-}
 
 # ---- valid variants must work
 {

@@ -15,6 +15,8 @@ use strict;
 use warnings;
 use FCGI;
 use FindBin ();
+use lib $FindBin::RealBin;
+use FCGIApp;
 use Fcntl qw(O_WRONLY O_APPEND O_CREAT);
 use POSIX ();
 use IO::Handle;
@@ -24,47 +26,10 @@ my $procs = shift || ($addr ? 2 : 1);
 my $log   = $ENV{FCGI_AUTH_LOG} || "$FindBin::RealBin/../logs/auth_env.log";
 my $log_from = $ENV{FCGI_AUTH_LOG} ? 'env' : 'exe';
 
-my $sock = 0;
-if (defined $addr) {
-    unlink $addr if $addr =~ m{^/};
-    umask 0;
-    $sock = FCGI::OpenSocket($addr, 128) or die "auth.pl: cannot listen on $addr: $!\n";
-}
+my $sock = FCGIApp::listen_socket('auth.pl', $addr);
 
 $SIG{PIPE} = 'IGNORE';
-my %kids;
-my $stopping = 0;
-sub spawn {
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    return 0 if $pid == 0;
-    $kids{$pid} = 1;
-    return $pid;
-}
-if ($procs > 1) {
-    my $worker = 0;
-    for (1 .. $procs) {
-        if (!spawn()) { $worker = 1; last }
-    }
-    if (!$worker) {
-        $SIG{TERM} = $SIG{INT} = sub {
-            $stopping = 1;
-            kill 'TERM', keys %kids;
-            waitpid($_, 0) for keys %kids;
-            POSIX::_exit(0);
-        };
-        while (1) {
-            my $pid = wait;
-            if ($pid > 0) {
-                delete $kids{$pid};
-                if (!$stopping && !spawn()) { $worker = 1; last }
-            } else {
-                sleep 1;
-            }
-        }
-    }
-    $SIG{TERM} = $SIG{INT} = 'DEFAULT';
-}
+FCGIApp::supervise($procs) if $procs > 1;
 
 sub enc {
     my ($s) = @_;

@@ -68,18 +68,12 @@
  *   garbage      a header line without a colon
  *   nohead       end the request without a complete header block
  */
-#include <fcgiapp.h>
+#include "fcgi_common.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static char log_path[PATH_MAX + 64];
@@ -119,37 +113,15 @@ static int is_plain(unsigned char c)
            strchr("_.~/:@,+=-", c) != NULL;
 }
 
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void put(struct buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1) cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) _exit(99);
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
-
 static void put_encoded(struct buf *b, const char *s)
 {
     for (; *s; s++) {
         if (is_plain((unsigned char)*s)) {
-            put(b, s, 1);
+            buf_add(b, s, 1);
         } else {
             char hex[4];
             snprintf(hex, sizeof hex, "%%%02X", (unsigned char)*s);
-            put(b, hex, 3);
+            buf_add(b, hex, 3);
         }
     }
 }
@@ -161,26 +133,21 @@ static void log_env(FCGX_Request *req)
     const char *id = param(req, "HTTP_X_TEST_ID");
     const char *role = param(req, "FCGI_APACHE_ROLE");
     put_encoded(&b, id ? id : "-");
-    puts_(&b, "\t");
+    buf_adds(&b, "\t");
     put_encoded(&b, role ? role : "-");
     char pid[64];
     snprintf(pid, sizeof pid, "\tc\t%ld\t+log=%s", (long)getpid(), log_from);
-    puts_(&b, pid);
+    buf_adds(&b, pid);
     for (char **e = req->envp; *e; e++) {
         const char *eq = strchr(*e, '=');
         if (!eq) continue;
-        puts_(&b, "\t");
-        put(&b, *e, (size_t)(eq - *e));
-        puts_(&b, "=");
+        buf_adds(&b, "\t");
+        buf_add(&b, *e, (size_t)(eq - *e));
+        buf_adds(&b, "=");
         put_encoded(&b, eq + 1);
     }
-    puts_(&b, "\n");
-    int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0666);
-    if (fd >= 0) {
-        ssize_t w = write(fd, b.p, b.len); /* one write: lines never interleave */
-        (void)w;
-        close(fd);
-    }
+    buf_adds(&b, "\n");
+    append_file(log_path, b.p, b.len); /* one write: lines never interleave */
     free(b.p);
 }
 
@@ -317,83 +284,8 @@ static void handle(FCGX_Request *req)
         deny(req, role);
 }
 
-static volatile sig_atomic_t stopping;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    stopping = 1;
-    signal(SIGTERM, SIG_IGN);
-    kill(0, SIGTERM);
-    while (wait(NULL) > 0 || errno == EINTR)
-        ;
-    _exit(0);
-}
-
 int main(int argc, char **argv)
 {
-    int procs = 1;
-    const char *addr = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-n") && i + 1 < argc)
-            procs = atoi(argv[++i]);
-        else
-            addr = argv[i];
-    }
-    if (procs < 1) procs = 1;
-
-    signal(SIGPIPE, SIG_IGN);
     init_log_path();
-    if (FCGX_Init() != 0) {
-        fprintf(stderr, "authorizer: FCGX_Init failed\n");
-        return 1;
-    }
-    int lsock = 0;
-    if (addr) {
-        umask(0);
-        if (addr[0] == '/' || addr[0] == '.') unlink(addr);
-        lsock = FCGX_OpenSocket(addr, 128);
-        if (lsock < 0) {
-            fprintf(stderr, "authorizer: cannot listen on %s: %s\n", addr, strerror(errno));
-            return 1;
-        }
-    }
-
-    if (procs > 1) {
-        setpgid(0, 0);
-        for (int i = 0; i < procs; i++) {
-            pid_t pid = fork();
-            if (pid == 0) {
-                signal(SIGTERM, SIG_DFL);
-                goto serve;
-            }
-        }
-        signal(SIGTERM, on_term);
-        signal(SIGINT, on_term);
-        for (;;) {
-            int status;
-            pid_t pid = wait(&status);
-            if (pid < 0 && errno == ECHILD) return 0;
-            if (pid > 0 && !stopping) {
-                pid_t np = fork();
-                if (np == 0) {
-                    signal(SIGTERM, SIG_DFL);
-                    signal(SIGINT, SIG_DFL);
-                    goto serve;
-                }
-            }
-        }
-    }
-
-serve:;
-    FCGX_Request req;
-    if (FCGX_InitRequest(&req, lsock, 0) != 0) {
-        fprintf(stderr, "authorizer: FCGX_InitRequest failed\n");
-        return 1;
-    }
-    while (FCGX_Accept_r(&req) >= 0) {
-        handle(&req);
-        FCGX_Finish_r(&req);
-    }
-    return 0;
+    return fcgi_app_main("authorizer", argc, argv, handle);
 }

@@ -13,55 +13,20 @@
 use strict;
 use warnings;
 use FCGI;
-use POSIX ();
+use FindBin ();
+use lib $FindBin::RealBin;
+use FCGIApp;
 use IO::Handle;
 
 my $addr  = shift;
 my $procs = shift || 2;
+$procs = 0 unless defined $addr;   # on fd 0 there is no supervisor: this process serves
 
-my $sock;
-if (defined $addr) {
-    unlink $addr if $addr =~ m{^/};
-    umask 0;
-    $sock = FCGI::OpenSocket($addr, 128) or die "echo.pl: cannot listen on $addr: $!\n";
-} else {
-    $sock  = 0;   # the listening socket is fd 0
-    $procs = 0;   # no supervisor: this process serves
-}
+my $sock = FCGIApp::listen_socket('echo.pl', $addr);
 
 $SIG{PIPE} = 'IGNORE';
 # the first process only supervises PROCS workers; on TERM it stops and reaps them
-my %kids;
-my $stopping = 0;
-sub spawn {
-    my $pid = fork;
-    die "fork: $!" unless defined $pid;
-    return 0 if $pid == 0;
-    $kids{$pid} = 1;
-    return $pid;
-}
-my $worker = $procs ? 0 : 1;
-for (1 .. $procs) {
-    if (!spawn()) { $worker = 1; last }
-}
-if (!$worker) {
-    $SIG{TERM} = $SIG{INT} = sub {
-        $stopping = 1;
-        kill 'TERM', keys %kids;
-        waitpid($_, 0) for keys %kids;
-        POSIX::_exit(0);
-    };
-    while (1) {
-        my $pid = wait;
-        if ($pid > 0) {
-            delete $kids{$pid};
-            if (!$stopping && !spawn()) { $worker = 1; last }
-        } else {
-            sleep 1;
-        }
-    }
-}
-$SIG{TERM} = $SIG{INT} = 'DEFAULT';
+FCGIApp::supervise($procs);
 
 my ($in, $out, $err) = (IO::Handle->new, IO::Handle->new, IO::Handle->new);
 my %env;

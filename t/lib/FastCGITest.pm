@@ -31,7 +31,7 @@ our @EXPORT = qw(
     start_apps stop_apps app_pid make_stale_socket full_backlog_listener
     have_ipv6 need_php_cgi need_go have_go have_php_cgi
     http parse_env env_lines pattern_md5 random_bytes url_encode
-    log_mark log_since wait_log unexpected_errors
+    log_mark log_since wait_log log_line unexpected_errors
     httpd_pid httpd_children httpd_descendants fd_count rss_kb children_rss_kb
     children_rss_map rss_sample rss_growth
     leak_check crash_check app_request_log_mark app_requests_since
@@ -52,6 +52,16 @@ sub port    { Apache::Test::vars('fcgi_port_' . $_[0]) }
 
 sub server_host { '127.0.0.1' }
 sub server_port { Apache::Test::vars('port') }
+
+# the httpd binary, the module under test and the directory of Apache's
+# modules (for throw-away configs: FastCGITest::PM, FastCGITest::ConfigCheck)
+sub httpd_bin { Apache::Test::vars('httpd') || '/usr/sbin/apache2' }
+sub module_so { Apache::Test::config()->{modules}{'mod_fastcgi.c'} }
+sub libexec {
+    my $l = `apxs -q LIBEXECDIR 2>/dev/null` || '/usr/lib/apache2/modules';
+    chomp $l;
+    return $l;
+}
 
 sub have_php_cgi { my $p = `command -v php-cgi 2>/dev/null`; chomp $p; $p }
 sub have_go      { -x app_bin() . '/app_go' }
@@ -272,12 +282,45 @@ sub app_request_log_mark {
 
 sub app_requests_since {
     my ($mark) = @_;
-    my $f = t_dir() . '/logs/app_requests.log';
-    open my $fh, '<', $f or return '';
-    seek $fh, $mark, 0;
+    return file_since(t_dir() . '/logs/app_requests.log', $mark);
+}
+
+# ------------------------------------------------------------ log files ---
+# (generic: also used by FastCGITest::PM on its own error_log)
+
+# The text of $file after byte $mark ('' when it cannot be read).
+sub file_since {
+    my ($file, $mark) = @_;
+    open my $fh, '<', $file or return '';
+    seek $fh, $mark || 0, 0;
     local $/;
     my $d = <$fh>;
     return defined $d ? $d : '';
+}
+
+# Calls $read->() every 0.05 s until its text matches $re or $timeout s have
+# passed; returns the last text.
+sub wait_match {
+    my ($read, $re, $timeout) = @_;
+    my $deadline = time + $timeout;
+    while (1) {
+        my $t = $read->();
+        return $t if $t =~ $re;
+        return $t if time > $deadline;
+        sleep 0.05;
+    }
+}
+
+# Lines of $text at error/crit/alert/emerg that match none of @allowed.
+sub error_lines {
+    my ($text, @allowed) = @_;
+    my @bad;
+    for my $line (split /\n/, $text) {
+        next unless $line =~ /\[(?:[\w.-]+:)?(error|crit|alert|emerg)\]/;
+        next if grep { $line =~ $_ } @allowed;
+        push @bad, $line;
+    }
+    return @bad;
 }
 
 # ------------------------------------------------------------ error_log ---
@@ -286,36 +329,33 @@ sub log_mark { -s error_log_path() || 0 }
 
 sub log_since {
     my ($mark) = @_;
-    open my $fh, '<', error_log_path() or return '';
-    seek $fh, $mark || 0, 0;
-    local $/;
-    my $d = <$fh>;
-    return defined $d ? $d : '';
+    return file_since(error_log_path(), $mark);
 }
 
 # Waits (up to $timeout s) until the log text after $mark matches $re.
 sub wait_log {
     my ($mark, $re, $timeout) = @_;
-    $timeout ||= 3;
-    my $deadline = time + $timeout;
+    return wait_match(sub { log_since($mark) }, $re, $timeout || 3);
+}
+
+# First line of the log text after $mark that matches every regex in @re;
+# waits up to 3 s for it, then returns ''.
+sub log_line {
+    my ($mark, @re) = @_;
+    my $deadline = time + 3;
     while (1) {
-        my $t = log_since($mark);
-        return $t if $t =~ $re;
-        return $t if time > $deadline;
-        sleep 0.05;
+        for my $line (split /\n/, log_since($mark)) {
+            return $line unless grep { $line !~ $_ } @re;
+        }
+        return '' if time > $deadline;
+        select undef, undef, undef, 0.05;
     }
 }
 
 # Lines at error/crit/alert/emerg after $mark that match none of @allowed.
 sub unexpected_errors {
     my ($mark, @allowed) = @_;
-    my @bad;
-    for my $line (split /\n/, log_since($mark)) {
-        next unless $line =~ /\[(?:[\w.-]+:)?(error|crit|alert|emerg)\]/;
-        next if grep { $line =~ $_ } @allowed;
-        push @bad, $line;
-    }
-    return @bad;
+    return error_lines(log_since($mark), @allowed);
 }
 
 # --------------------------------------------------------- httpd procs ---
@@ -329,27 +369,40 @@ sub httpd_pid {
     return $p =~ /^(\d+)$/ ? $1 : undef;
 }
 
+# Every process: pid => { comm, state, ppid, pgrp, sid } (from /proc/PID/stat).
 sub proc_table {
     my %t;
     opendir my $d, '/proc' or return %t;
     for my $pid (grep /^\d+$/, readdir $d) {
         open my $fh, '<', "/proc/$pid/stat" or next;
         my $st = <$fh>;
-        next unless defined $st && $st =~ /^\d+ \((.*)\) (\S) (\d+)/s;
-        $t{$pid} = { comm => $1, state => $2, ppid => $3 };
+        next unless defined $st && $st =~ /^\d+ \((.*)\) (\S) (-?\d+) (-?\d+) (-?\d+)/s;
+        $t{$pid} = { comm => $1, state => $2, ppid => $3, pgrp => $4, sid => $5 };
     }
     return %t;
 }
 
-sub httpd_children {
-    my $parent = httpd_pid() or return;
+# The children of $parent, sorted by pid.
+sub children_of {
+    my ($parent) = @_;
     my %t = proc_table();
     return sort { $a <=> $b } grep { $t{$_}{ppid} == $parent } keys %t;
+}
+
+sub httpd_children {
+    my $parent = httpd_pid() or return;
+    return children_of($parent);
 }
 
 # Every process below the httpd parent: { pid => {comm, state, ppid, depth} }.
 sub httpd_descendants {
     my $parent = httpd_pid() or return {};
+    return descendants_of($parent);
+}
+
+# Every process below $parent: { pid => {comm, state, ppid, ..., depth} }.
+sub descendants_of {
+    my ($parent) = @_;
     my %t = proc_table();
     my %d;
     my @todo = ([$parent, 0]);
@@ -416,15 +469,37 @@ sub children_rss_kb {
 # Emits 2 tests.
 sub leak_check {
     my ($name, $n, $code) = @_;
+    check_leaks(
+        name => $name, n => $n, code => $code,
+        children => \&httpd_children, fd_count => \&fd_count, descendants => \&httpd_descendants,
+        # a new mpm worker process (idle-server maintenance) is not a leak
+        mpm_test => sub {
+            my %pt = proc_table();
+            my $parent_comm = ($pt{ httpd_pid() || 0 } || {})->{comm} // 'apache2';
+            return sub { $_[0]{comm} eq $parent_comm };
+        });
+}
+
+# The leak check of leak_check and FastCGITest::PM::leak_check; %a:
+#   name, n, code    run $code->($i) for $i in 1 .. $n
+#   children         sub: the httpd children (pids) whose descriptors count
+#   fd_count         sub: the number of descriptors of a pid
+#   descendants      sub: { pid => {comm, state, depth, ...} } below httpd
+#   mpm_test         sub, called once after the run: returns a sub that is
+#                    true for a new direct child of httpd that is an MPM process
+# Emits 2 tests: the fd growth of the children is at most n/5 + 2, and no
+# process is new below httpd (but new MPM processes) or a zombie.
+sub check_leaks {
+    my (%a) = @_;
+    my ($name, $n) = @a{qw(name n)};
     sleep 0.3;
-    my %before = map { $_ => fd_count($_) } httpd_children();
-    my $desc_before = httpd_descendants();
-    $code->($_) for 1 .. $n;
+    my %before = map { $_ => $a{fd_count}->($_) } $a{children}->();
+    my $desc_before = $a{descendants}->();
+    $a{code}->($_) for 1 .. $n;
     sleep 0.5;
-    my %after = map { $_ => fd_count($_) } httpd_children();
-    my $desc_after = httpd_descendants();
-    my %pt = proc_table();
-    my $parent_comm = ($pt{ httpd_pid() || 0 } || {})->{comm} // 'apache2';
+    my %after = map { $_ => $a{fd_count}->($_) } $a{children}->();
+    my $desc_after = $a{descendants}->();
+    my $is_mpm = $a{mpm_test}->();
     my $delta = 0;
     my @detail;
     for my $pid (keys %after) {
@@ -441,8 +516,7 @@ sub leak_check {
         my $p = $desc_after->{$pid};
         if ($p->{state} eq 'Z') { push @new, "$pid zombie ($p->{comm})"; next }
         next if $desc_before->{$pid};
-        # a new mpm worker process (idle-server maintenance) is not a leak
-        next if $p->{depth} == 1 && $p->{comm} eq $parent_comm;
+        next if $p->{depth} == 1 && $is_mpm->($p);
         push @new, "$pid $p->{comm} depth $p->{depth}";
     }
     Apache::Test::ok(Apache::TestUtil::t_cmp(scalar(@new), 0,

@@ -55,13 +55,9 @@ sub port_of { FastCGITest::Ports::base() + ($offset{ $_[0] } // die "no port for
 my @instances;
 my $main_pid = $$;
 
-sub httpd_bin { Apache::Test::vars('httpd') || '/usr/sbin/apache2' }
-sub module_so { Apache::Test::config()->{modules}{'mod_fastcgi.c'} }
-sub libexec {
-    my $l = `apxs -q LIBEXECDIR 2>/dev/null` || '/usr/lib/apache2/modules';
-    chomp $l;
-    return $l;
-}
+sub httpd_bin { FastCGITest::httpd_bin() }
+sub module_so { FastCGITest::module_so() }
+sub libexec   { FastCGITest::libexec() }
 sub run_user  { Apache::Test::vars('user')  || 'nobody' }
 sub run_group { Apache::Test::vars('group') || 'nogroup' }
 sub run_uid   { scalar getpwnam(run_user()) }
@@ -313,25 +309,14 @@ sub log_mark { -s $_[0]{error_log} || 0 }
 
 sub log_since {
     my ($self, $mark) = @_;
-    open my $fh, '<', $self->{error_log} or return '';
-    seek $fh, $mark || 0, 0;
-    local $/;
-    my $d = <$fh>;
-    return defined $d ? $d : '';
+    return FastCGITest::file_since($self->{error_log}, $mark);
 }
 
 # Waits up to $timeout s until the log after $mark matches $re; returns the
 # log text after $mark (match it again to get the captures).
 sub wait_log {
     my ($self, $mark, $re, $timeout) = @_;
-    $timeout ||= 5;
-    my $deadline = time + $timeout;
-    while (1) {
-        my $t = $self->log_since($mark);
-        return $t if $t =~ $re;
-        return $t if time > $deadline;
-        sleep 0.05;
-    }
+    return FastCGITest::wait_match(sub { $self->log_since($mark) }, $re, $timeout || 5);
 }
 
 # Lines after $mark matching $re: list of [epoch seconds (float), line].
@@ -352,13 +337,7 @@ sub log_times {
 # error/crit/alert/emerg lines after $mark that match none of @allowed
 sub unexpected_errors {
     my ($self, $mark, @allowed) = @_;
-    my @bad;
-    for my $line (split /\n/, $self->log_since($mark)) {
-        next unless $line =~ /\[(?:[\w.-]+:)?(error|crit|alert|emerg)\]/;
-        next if grep { $line =~ $_ } @allowed;
-        push @bad, $line;
-    }
-    return @bad;
+    return FastCGITest::error_lines($self->log_since($mark), @allowed);
 }
 
 # Lines that tell of a crash of httpd or of a child.
@@ -370,22 +349,12 @@ sub crash_lines {
 
 # ---------------------------------------------------------------- /proc ---
 
-sub proc_table {
-    my %t;
-    opendir my $d, '/proc' or return %t;
-    for my $pid (grep /^\d+$/, readdir $d) {
-        open my $fh, '<', "/proc/$pid/stat" or next;
-        my $st = <$fh>;
-        next unless defined $st && $st =~ /^\d+ \((.*)\) (\S) (-?\d+) (-?\d+) (-?\d+)/s;
-        $t{$pid} = { comm => $1, state => $2, ppid => $3, pgrp => $4, sid => $5 };
-    }
-    return %t;
-}
+# pid => { comm, state, ppid, pgrp, sid }
+sub proc_table { FastCGITest::proc_table() }
 
 sub children_of {
     my ($self, $parent) = @_;
-    my %t = proc_table();
-    return sort { $a <=> $b } grep { $t{$_}{ppid} == $parent } keys %t;
+    return FastCGITest::children_of($parent);
 }
 
 # The process manager: the child of the httpd parent named fcgi-pm.
@@ -516,17 +485,7 @@ sub group_members {
 sub descendants {
     my ($self) = @_;
     my $parent = $self->pid or return {};
-    my %t = proc_table();
-    my %d;
-    my @todo = ([$parent, 0]);
-    while (my $x = shift @todo) {
-        my ($p, $depth) = @$x;
-        for my $c (grep { $t{$_}{ppid} == $p } keys %t) {
-            $d{$c} = { %{ $t{$c} }, depth => $depth + 1 };
-            push @todo, [$c, $depth + 1];
-        }
-    }
-    return \%d;
+    return FastCGITest::descendants_of($parent);
 }
 
 # Processes that belong to this instance's directory: httpd itself (its
@@ -611,32 +570,12 @@ sub tcp_listeners {
 # that existed before may stay).  Emits 2 tests.
 sub leak_check {
     my ($self, $name, $n, $code) = @_;
-    sleep 0.3;
-    my %before = map { $_ => scalar(keys %{ fds($_) || {} }) } $self->httpd_children;
-    my $desc_before = $self->descendants;
-    $code->($_) for 1 .. $n;
-    sleep 0.5;
-    my %after = map { $_ => scalar(keys %{ fds($_) || {} }) } $self->httpd_children;
-    my $desc_after = $self->descendants;
-    my $delta = 0;
-    my @detail;
-    for my $pid (keys %after) {
-        next unless defined $before{$pid};
-        $delta += $after{$pid} - $before{$pid};
-        push @detail, "$pid:$before{$pid}->$after{$pid}";
-    }
-    my $limit = int($n / 5) + 2;
-    Apache::Test::ok(Apache::TestUtil::t_cmp($delta <= $limit ? 1 : 0, 1,
-        "$name: httpd children fd growth after $n requests ($delta; @detail) <= $limit"));
-    my @new;
-    for my $pid (keys %$desc_after) {
-        my $p = $desc_after->{$pid};
-        if ($p->{state} eq 'Z') { push @new, "$pid zombie ($p->{comm})"; next }
-        next if $desc_before->{$pid};
-        next if $p->{depth} == 1 && $p->{comm} ne 'fcgi-pm';   # a new MPM process
-        push @new, "$pid $p->{comm} depth $p->{depth}";
-    }
-    Apache::Test::ok(Apache::TestUtil::t_cmp(scalar(@new), 0, "$name: no process left behind (@new)"));
+    FastCGITest::check_leaks(
+        name => $name, n => $n, code => $code,
+        children => sub { $self->httpd_children },
+        fd_count => sub { scalar(keys %{ fds($_[0]) || {} }) },
+        descendants => sub { $self->descendants },
+        mpm_test => sub { sub { $_[0]{comm} ne 'fcgi-pm' } });   # a new MPM process
 }
 
 END {
