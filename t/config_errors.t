@@ -47,9 +47,16 @@ my @cases = (
     ['two definitions of the same filename',
      ["FastCgiExternalServer $dir/x.fcgi -socket a.sock", "FastCgiExternalServer $dir/x.fcgi -socket b.sock"],
      'FastCgiExternalServer', qr/\Q$dir\E\/x\.fcgi/, 1],
+    # the original's old names are the same directives, and say their own name
+    ['ExternalAppClass (old name) without -host/-socket', ["ExternalAppClass $dir/x.fcgi"],
+     'ExternalAppClass', qr/-host|-socket/, 0],
+    ['AppClass (old name) with -port 70000', ["AppClass $dir/x.fcgi -port 70000"],
+     'AppClass', qr/-port/, 0],
+    ['FCGIConfig (old name) with -gainValue 2', ['FCGIConfig -gainValue 2'],
+     'FCGIConfig', qr/-gainValue/, 0],
 );
 
-plan tests => 3 * @cases + 2, need_module 'fastcgi';
+plan tests => 3 * @cases + 4, need_module 'fastcgi';
 
 my $c = FastCGITest::ConfigCheck->new($dir, port('conftest'));
 $c->check_errors(@cases);
@@ -69,4 +76,16 @@ $c->check_errors(@cases);
     my ($rc, $out) = $c->run_t($file);
     ok t_cmp($rc, 0, "a good config passes apache2 -t (output: $out)");
     ok t_cmp($out, qr/Syntax OK/, 'Syntax OK');
+}
+
+# the old names define what the new ones do
+{
+    my ($file) = $c->write_conf(
+        "ExternalAppClass $dir/old.fcgi -socket old.sock -flush",
+        'FCGIConfig -maxClassProcesses 3 -singleThreshhold 10',
+        'FastCgiSuexec Off',
+    );
+    my ($rc, $out) = $c->run_t($file);
+    ok t_cmp($rc, 0, "ExternalAppClass, FCGIConfig and FastCgiSuexec pass apache2 -t (output: $out)");
+    ok t_cmp($out, qr/Syntax OK/, 'Syntax OK with the old names');
 }
