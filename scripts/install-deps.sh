@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential g++ cmake pkg-config curl perl
+  build-essential g++ cmake pkg-config curl perl iproute2 procps
   apache2 apache2-dev libapache2-mod-perl2 libapache2-mod-fcgid
   libfcgi-dev libfcgi-bin libfcgi-perl php-cgi golang-go ruby-fcgi
   libgtest-dev clang libfuzzer-14-dev libwww-perl wrk

@@ -15,7 +15,7 @@ use FastCGITest;
 use FastCGITest::PM;
 use Time::HiRes qw(time sleep);
 
-plan tests => 77, need_module 'fastcgi';
+plan tests => 79, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('static', env => { HOME => '/nonexistent/pm-home' });
 my $bin = app_bin();
@@ -37,7 +37,7 @@ $h->write_conf(
     '    SetHandler fastcgi-script',
     '</Location>',
     "FastCgiServer $tcp -port $app_port -init-start-delay 0",
-    "FastCgiServer $named -socket named.sock -priority 5",
+    "FastCgiServer $named -socket named.sock -priority 5 -listen-queue-depth 7",
     "FastCgiExternalServer $htdocs/ext/viastatic.fcgi -socket $resp_sock",
     "FastCgiServer $crash -restart-delay 0 -init-start-delay 0",
     "FastCgiServer $noexec -restart-delay 0 -init-start-delay 0",
@@ -205,6 +205,10 @@ my ($new1, $new2);
     ok t_cmp(-S $sock ? 1 : 0, 1, '-socket named.sock: created in FastCgiIpcDir');
     ok t_cmp(@st ? sprintf('%04o', $st[2] & 07777) : 'none', '0600', '-socket named.sock: mode 0600');
     ok t_cmp(-e "$ipc/" . FastCGITest::PM::md5_name($named) ? 1 : 0, 0, '-socket: no md5-named socket as well');
+    # the backlog of a listening Unix socket is ss's Send-Q column
+    my %backlog = map { (split ' ')[4] => (split ' ')[3] } grep { /LISTEN/ } `ss -xl 2>/dev/null`;
+    ok t_cmp($backlog{$sock} // 'none', 7, '-listen-queue-depth 7: the socket listens with a backlog of 7');
+    ok t_cmp($backlog{$resp_sock} // 'none', 100, 'default -listen-queue-depth: a backlog of 100');
     my $r = $h->http(path => '/st/named.fcgi?env');
     ok t_cmp($r->{status}, 200, '-socket app answers');
     ok t_cmp(parse_env($r->{body})->{SCRIPT_FILENAME} // '', $named, '-socket app: SCRIPT_FILENAME');
