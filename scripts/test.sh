@@ -18,18 +18,43 @@ cmake -S . -B build/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/cmake -j"$JOBS" >/dev/null
 
 rc=0
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
 echo "== fuzz smoke (clang, libFuzzer)"
 CXX=clang++ CC=clang cmake -S . -B build/fuzz -DFASTCGI_BUILD_MODULE=OFF >/dev/null
 cmake --build build/fuzz -j"$JOBS" >/dev/null
-ctest --test-dir build/fuzz -L fuzz --output-on-failure || rc=1
+ctest --test-dir build/fuzz -L fuzz --output-on-failure 2>&1 | tee "$logs/fuzz" || rc=1
 
 echo "== unit tests (ctest)"
-ctest --test-dir build/cmake --output-on-failure -j"$JOBS" || rc=1
+ctest --test-dir build/cmake --output-on-failure -j"$JOBS" 2>&1 | tee "$logs/unit" || rc=1
 
 echo "== end-to-end: Apache::Test with the real httpd"
 export FASTCGI_MODULE="$top/build/apxs/mod_fastcgi.so"
 perl t/TEST.PL -clean >/dev/null 2>&1 || true
-perl t/TEST.PL || rc=1
+perl t/TEST.PL 2>&1 | tee "$logs/e2e" || rc=1
 perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
+# One closing line over all runners (their own summaries are above).
+total=0 failed=0
+for f in fuzz unit; do
+  if line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$logs/$f" | tail -1); then
+    total=$((total + $(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")))
+    failed=$((failed + $(sed -E 's/.*passed, ([0-9]+) tests failed.*/\1/' <<<"$line")))
+  else
+    rc=1
+  fi
+done
+if line=$(grep -E "^Files=[0-9]+, Tests=[0-9]+" "$logs/e2e" | tail -1); then
+  total=$((total + $(sed -E 's/.*Tests=([0-9]+).*/\1/' <<<"$line")))
+  if ! grep -q "^Result: PASS" "$logs/e2e"; then
+    n=$(grep -oE "[0-9]+/[0-9]+ subtests failed" "$logs/e2e" | tail -1 | cut -d/ -f1) || true
+    failed=$((failed + ${n:-1}))
+    rc=1
+  fi
+else
+  rc=1
+fi
+[ "$failed" -eq 0 ] || rc=1
+echo "$((total - failed)) passed, $failed failed"
 exit $rc
