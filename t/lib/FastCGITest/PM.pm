@@ -421,8 +421,8 @@ sub info {
     my @cmd = cmdline($pid);
     my ($ruid, $euid) = split /\s+/, (status_field($pid, 'Uid') // '-1 -1');
     return {
-        %$p, pid => $pid, cmdline => \@cmd, cwd => readlink("/proc/$pid/cwd"),
-        environ => environ($pid), uid => $ruid, euid => $euid, fds => fds($pid),
+        %$p, pid => $pid, cmdline => \@cmd, cwd => scalar(readlink("/proc/$pid/cwd")),
+        environ => scalar(environ($pid)), uid => $ruid, euid => $euid, fds => scalar(fds($pid)),
     };
 }
 
