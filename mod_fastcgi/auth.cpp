@@ -13,6 +13,7 @@
 #include "fastcgi/header_block.hpp"
 #include "hook_guard.hpp"
 #include "params.hpp"
+#include "response_headers.hpp"
 
 namespace fastcgi::httpd {
 
@@ -23,9 +24,7 @@ class AuthSink final : public ResponseSink {
 public:
     static constexpr std::size_t kMaxBody = 1024 * 1024;  ///< a denial page, kept in memory
 
-    Step on_stdout(apr_bucket* owner, apr_size_t offset, apr_size_t len) override {
-        const char* data = static_cast<const char*>(static_cast<apr_bucket_heap*>(owner->data)->base) + owner->start;
-        std::string_view in(data + offset, len);
+    Step on_stdout(apr_bucket*, apr_size_t, std::string_view in) override {
         if (!parser_.done()) {
             std::size_t used = 0;
             const Errc e = parser_.feed(in, used);
@@ -104,16 +103,11 @@ Verdict run_authorizer(request_rec* r, AuthRole role, const AuthSetting& setting
     for (const Header& h : sink.headers()) {
         if (strcasecmp(h.name.c_str(), "Status") != 0) continue;
         has_status = true;
-        int code = 0;
-        std::string_view reason;
-        if (parse_status(h.value, code, reason) != Errc::ok || code < 200) {
+        if (!parse_final_status(r, h.value, v.status, v.status_line)) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: authorizer \"%s\" sent an invalid Status '%s'",
                           setting.path, h.value.c_str());
             return v;
         }
-        v.status = code;
-        v.status_line = reason.empty() ? nullptr : apr_psprintf(r->pool, "%03d %.*s", code,
-                                                                static_cast<int>(reason.size()), reason.data());
     }
     // A Location without a Status is a redirect (CGI/1.1), never a grant.
     if (!has_status)
@@ -146,9 +140,7 @@ int relay_denial(request_rec* r, const Verdict& v, const AuthSink& sink, bool ba
     for (const Header& h : sink.headers()) {
         const char* name = h.name.c_str();
         const char* value = apr_pstrdup(r->pool, h.value.c_str());
-        if (!strcasecmp(name, "Status") || !strcasecmp(name, "Content-Length") ||
-            !strcasecmp(name, "Transfer-Encoding") || !strcasecmp(name, "Connection"))
-            continue;
+        if (!strcasecmp(name, "Status") || is_hop_by_hop(name)) continue;
         if (!strcasecmp(name, "Content-Type")) {
             content_type = value;
             continue;

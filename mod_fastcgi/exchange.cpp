@@ -211,8 +211,9 @@ Outcome Exchange::dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Rea
         switch (f.type) {
         case RecordType::Stdout:
             if (!f.data.empty()) {
-                const auto offset = static_cast<apr_size_t>(reinterpret_cast<const char*>(f.data.data()) - buf);
-                if (sink_.on_stdout(owner, offset, f.data.size()) == Step::Stop) {
+                const char* bytes = reinterpret_cast<const char*>(f.data.data());
+                if (sink_.on_stdout(owner, static_cast<apr_size_t>(bytes - buf),
+                                    std::string_view(bytes, f.data.size())) == Step::Stop) {
                     state = Read::Done;
                     return {};
                 }

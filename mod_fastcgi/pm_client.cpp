@@ -5,7 +5,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -20,7 +19,6 @@ namespace fastcgi::httpd {
 namespace {
 int g_pm_fd = -1;
 sockaddr_un g_pm_addr{};
-std::atomic<unsigned long> g_dropped{0};
 }  // namespace
 
 int start_process_manager(apr_pool_t* pconf, server_rec* s) {
@@ -83,11 +81,7 @@ bool send_to_pm(const PmMessage& m) {
     if (!bytes || g_pm_fd < 0) return false;
     const ssize_t n = ::sendto(g_pm_fd, bytes->data(), bytes->size(), MSG_DONTWAIT,
                                reinterpret_cast<const sockaddr*>(&g_pm_addr), sizeof g_pm_addr);
-    if (n != static_cast<ssize_t>(bytes->size())) {
-        ++g_dropped;
-        return false;
-    }
-    return true;
+    return n == static_cast<ssize_t>(bytes->size());
 }
 
 }  // namespace fastcgi::httpd

@@ -1,7 +1,7 @@
 // The httpd side of the process manager: starting it from post_config with
 // what the configuration defines, and sending it datagrams from the
 // children (non-blocking: a message that cannot be sent at once is dropped
-// and counted, a child never waits for the PM).
+// and the sender logs it at debug level; a child never waits for the PM).
 #pragma once
 
 #include "fastcgi/pm_message.hpp"

@@ -32,25 +32,25 @@ void Responder::add_body(apr_bucket* owner, apr_size_t offset, apr_size_t len) {
     APR_BRIGADE_INSERT_TAIL(bb_, b);
 }
 
-Step Responder::on_stdout(apr_bucket* owner, apr_size_t offset, apr_size_t len) {
+Step Responder::header_error(const char* what) {
+    header_error_ = true;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r_, "FastCGI: comm with server \"%s\" at %s aborted: error parsing headers: %s",
+                  app_.config.filename.c_str(), app_.where.c_str(), what);
+    return Step::Stop;
+}
+
+Step Responder::on_stdout(apr_bucket* owner, apr_size_t offset, std::string_view data) {
     if (headers_done_) {
-        add_body(owner, offset, len);
+        add_body(owner, offset, data.size());
         return Step::Continue;
     }
-    const char* data = static_cast<const char*>(static_cast<apr_bucket_heap*>(owner->data)->base) + owner->start;
     std::size_t used = 0;
-    const Errc e = parser_.feed(std::string_view(data + offset, len), used);
+    const Errc e = parser_.feed(data, used);
     if (e == Errc::need_more) return Step::Continue;
-    if (e != Errc::ok) {
-        header_error_ = true;
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r_,
-                      "FastCGI: comm with server \"%s\" at %s aborted: error parsing headers: %s",
-                      app_.config.filename.c_str(), app_.where.c_str(), std::string(to_string(e)).c_str());
-        return Step::Stop;
-    }
+    if (e != Errc::ok) return header_error(std::string(to_string(e)).c_str());
     headers_done_ = true;
     if (on_headers() == Step::Stop) return Step::Stop;
-    add_body(owner, offset + used, len - used);
+    add_body(owner, offset + used, data.size() - used);
     return Step::Continue;
 }
 
@@ -60,11 +60,7 @@ Step Responder::on_headers() {
     case HeaderVerdict::Stream:
         return r_->header_only ? Step::Stop : Step::Continue;
     case HeaderVerdict::Invalid:
-        header_error_ = true;
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r_,
-                      "FastCGI: comm with server \"%s\" at %s aborted: error parsing headers: %s",
-                      app_.config.filename.c_str(), app_.where.c_str(), applied_.error.c_str());
-        return Step::Stop;
+        return header_error(applied_.error.c_str());
     case HeaderVerdict::InternalRedirect:
     case HeaderVerdict::ExternalRedirect:
     case HeaderVerdict::Conditional:

@@ -18,7 +18,7 @@ class Responder final : public ResponseSink {
 public:
     Responder(request_rec* r, const App& app, bool nph);
 
-    Step on_stdout(apr_bucket* owner, apr_size_t offset, apr_size_t len) override;
+    Step on_stdout(apr_bucket* owner, apr_size_t offset, std::string_view data) override;
     Step on_batch_end() override;
     bool headers_done() const override { return headers_done_; }
     std::size_t header_bytes() const override { return parser_.bytes_seen(); }
@@ -29,6 +29,7 @@ public:
 
 private:
     Step on_headers();
+    Step header_error(const char* what);
     void add_body(apr_bucket* owner, apr_size_t offset, apr_size_t len);
     void discard_request_body();
 

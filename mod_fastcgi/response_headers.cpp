@@ -5,14 +5,21 @@
 
 namespace fastcgi::httpd {
 
-namespace {
-bool is_hop_by_hop(const char* name) {
+bool is_hop_by_hop(const char* name) noexcept {
     for (const char* h : {"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection",
                           "TE", "Trailer", "Upgrade"})
         if (!strcasecmp(name, h)) return true;
     return false;
 }
-}  // namespace
+
+bool parse_final_status(request_rec* r, std::string_view value, int& code, const char*& status_line) {
+    std::string_view reason;
+    if (parse_status(value, code, reason) != Errc::ok || code < 200) return false;
+    status_line = reason.empty() ? nullptr
+                                 : apr_psprintf(r->pool, "%03d %.*s", code, static_cast<int>(reason.size()),
+                                                reason.data());
+    return true;
+}
 
 AppliedHeaders apply_response_headers(request_rec* r, const std::vector<Header>& headers) {
     AppliedHeaders out;
@@ -22,19 +29,15 @@ AppliedHeaders apply_response_headers(request_rec* r, const std::vector<Header>&
         const char* value = apr_pstrmemdup(r->pool, h.value.data(), h.value.size());
         if (!strcasecmp(name, "Status")) {
             int code = 0;
-            std::string_view reason;
-            // 1xx is never a final status.
-            if (parse_status(h.value, code, reason) != Errc::ok || code < 200) {
+            const char* line = nullptr;
+            if (!parse_final_status(r, h.value, code, line)) {
                 out.verdict = HeaderVerdict::Invalid;
                 out.error = "invalid Status '" + h.value.substr(0, 64) + "'";
                 return out;
             }
             has_status = true;  // the last Status wins, as in the original
             r->status = code;
-            r->status_line = reason.empty()
-                                 ? nullptr
-                                 : apr_psprintf(r->pool, "%03d %.*s", code, static_cast<int>(reason.size()),
-                                                reason.data());
+            r->status_line = line;
         } else if (!strcasecmp(name, "Content-Type")) {
             // Never trusted to select a handler (CVE-2024-38476).
 #if AP_MODULE_MAGIC_AT_LEAST(20120211, 132)

@@ -27,6 +27,15 @@ struct AppliedHeaders {
     std::string error;          ///< for Invalid
 };
 
+/// Headers an application may not dictate: httpd frames the body and
+/// manages the connection itself.
+bool is_hop_by_hop(const char* name) noexcept;
+
+/// A CGI `Status:` value as a final HTTP status (200..599; 1xx is never
+/// final). Sets `code` and `status_line` (null when there is no reason
+/// phrase, so that httpd supplies its own); false when invalid.
+bool parse_final_status(request_rec* r, std::string_view value, int& code, const char*& status_line);
+
 /// Applies `headers` to `r` (status, content type, headers_out and
 /// err_headers_out) and decides what happens next.
 AppliedHeaders apply_response_headers(request_rec* r, const std::vector<Header>& headers);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 #include "httpd.hpp"
 
@@ -15,10 +16,11 @@ enum class Step { Continue, Stop };
 class ResponseSink {
 public:
     virtual ~ResponseSink() = default;
-    /// STDOUT bytes [offset, offset+len) of the heap bucket `owner`. The sink
-    /// may keep slices of `owner` (apr_bucket_copy) without copying bytes.
-    /// Stop ends the exchange (the sink has all it needs, or failed).
-    virtual Step on_stdout(apr_bucket* owner, apr_size_t offset, apr_size_t len) = 0;
+    /// STDOUT bytes `data`, which are [offset, offset + data.size()) of the
+    /// heap bucket `owner`: the sink may keep slices of `owner`
+    /// (apr_bucket_copy) without copying bytes. Stop ends the exchange (the
+    /// sink has all it needs, or failed).
+    virtual Step on_stdout(apr_bucket* owner, apr_size_t offset, std::string_view data) = 0;
     /// After each read from the app: a chance to hand data to the client.
     /// Stop when the client went away.
     virtual Step on_batch_end() = 0;
