@@ -25,6 +25,7 @@ struct App {
     std::string defined_at;         ///< "file:line" of the directive
     std::string wrapper_user;       ///< static app with FastCgiWrapper: the names
     std::string wrapper_group;      ///< the wrapper runs it as
+    int reuse_slot = -1;            ///< its ConnectionPool slot, -1 without reuse
 };
 
 class AppRegistry {

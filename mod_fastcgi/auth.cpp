@@ -9,6 +9,7 @@
 #include "app_registry.hpp"
 #include "auth_config.hpp"
 #include "dynamic_app.hpp"
+#include "exchange_with.hpp"
 #include "exchange.hpp"
 #include "fastcgi/header_block.hpp"
 #include "hook_guard.hpp"
@@ -59,7 +60,7 @@ private:
 struct Verdict {
     bool ok = false;     ///< the exchange worked (else 500, fail closed)
     int status = HTTP_OK;
-    const char* status_line = nullptr;
+    CgiHeaders headers;  ///< what the app's headers mean
 };
 
 bool starts_with_nocase(const std::string& s, std::string_view prefix) {
@@ -99,20 +100,14 @@ Verdict run_authorizer(request_rec* r, AuthRole role, const AuthSetting& setting
                       sink.error().empty() ? "incomplete headers" : sink.error().c_str());
         return v;
     }
-    bool has_status = false;
-    for (const Header& h : sink.headers()) {
-        if (strcasecmp(h.name.c_str(), "Status") != 0) continue;
-        has_status = true;
-        if (!parse_final_status(r, h.value, v.status, v.status_line)) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: authorizer \"%s\" sent an invalid Status '%s'",
-                          setting.path, h.value.c_str());
-            return v;
-        }
+    v.headers = read_cgi_headers(r, sink.headers());
+    if (!v.headers.valid()) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: authorizer \"%s\" sent an %s", setting.path,
+                      v.headers.error.c_str());
+        return v;
     }
     // A Location without a Status is a redirect (CGI/1.1), never a grant.
-    if (!has_status)
-        for (const Header& h : sink.headers())
-            if (!strcasecmp(h.name.c_str(), "Location")) v.status = HTTP_MOVED_TEMPORARILY;
+    v.status = v.headers.effective_status();
     if (sink.truncated())
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       "FastCGI: authorizer \"%s\": response body over %zu bytes, truncated", setting.path,
@@ -136,28 +131,20 @@ void grant(request_rec* r, const AuthSetting& setting, const AuthSink& sink) {
 /// A denial relayed to the client: the app's status, headers and body.
 int relay_denial(request_rec* r, const Verdict& v, const AuthSink& sink, bool basic_challenge) {
     bool has_challenge = false;
-    const char* content_type = nullptr;
-    for (const Header& h : sink.headers()) {
-        const char* name = h.name.c_str();
-        const char* value = apr_pstrdup(r->pool, h.value.c_str());
-        if (!strcasecmp(name, "Status") || is_hop_by_hop(name)) continue;
-        if (!strcasecmp(name, "Content-Type")) {
-            content_type = value;
-            continue;
-        }
+    const CgiHeaders& h = v.headers;
+    for (const auto& [name, value] : h.others) {
         if (!strcasecmp(name, "WWW-Authenticate")) has_challenge = true;
-        if (!strcasecmp(name, "Location"))
-            apr_table_set(r->headers_out, name, value);
-        else
-            apr_table_add(r->err_headers_out, name, value);
+        apr_table_add(r->err_headers_out, name, value);
     }
+    if (h.location) apr_table_set(r->headers_out, "Location", h.location);
+    if (h.last_modified) apr_table_set(r->err_headers_out, "Last-Modified", h.last_modified);
     if (v.status == HTTP_UNAUTHORIZED && basic_challenge && !has_challenge) ap_note_auth_failure(r);
     // Without a body (or in a subrequest) httpd builds the response, and
     // ErrorDocument applies; with one, the app's page is sent as it is.
     if (sink.body().empty() || r->main) return v.status;
     r->status = v.status;
-    r->status_line = v.status_line;
-    ap_set_content_type(r, content_type ? content_type : "text/html");
+    r->status_line = h.has_status ? h.status_line : nullptr;
+    ap_set_content_type(r, h.content_type ? h.content_type : "text/html");
     apr_table_setn(r->headers_out, "Content-Length", apr_off_t_toa(r->pool, static_cast<apr_off_t>(sink.body().size())));
     apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     if (!r->header_only)

@@ -113,28 +113,4 @@ void DynamicApp::done(apr_time_t connected_at) {
     send(PmMessageType::Done, static_cast<std::uint64_t>(apr_time_now() - connected_at));
 }
 
-Exchange::Waiting waiting_for(const App& app, DynamicApp* dynamic) {
-    if (dynamic) return dynamic->prepare();
-    Exchange::Waiting w;
-    if (app.config.kind == AppKind::Static) {
-        const unsigned secs = app.config.app_conn_timeout ? app.config.app_conn_timeout : 5;
-        w.connect_deadline = apr_time_now() + apr_time_from_sec(secs);
-    }
-    return w;
-}
-
-Outcome exchange_with(request_rec* r, const App& app, DynamicApp* dynamic, ResponseSink& sink, RequestBody* body,
-                      std::string head) {
-    Outcome outcome;
-    apr_time_t connected_at = 0;
-    {
-        Exchange exchange(r, app, sink, body);
-        exchange.set_waiting(waiting_for(app, dynamic));
-        outcome = exchange.run(std::move(head));
-        connected_at = exchange.connected_at();
-    }  // the app connection is closed here, before any redirect runs
-    if (dynamic) dynamic->done(connected_at);
-    return outcome;
-}
-
 }  // namespace fastcgi::httpd

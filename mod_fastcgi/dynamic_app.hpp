@@ -40,17 +40,4 @@ private:
     apr_time_t mtime_ = 0;  ///< the app file's, for -autoUpdate
 };
 
-/// How an exchange with `app` waits for it to be ready: a dynamic app is
-/// asked for and waited for as above; a static app's socket may be missing
-/// for a moment while a new process manager starts (after a restart), so a
-/// refused connect is retried for -appConnTimeout or 5 s; an external app
-/// is not waited for.
-Exchange::Waiting waiting_for(const App& app, DynamicApp* dynamic);
-
-/// One whole exchange with `app` (the handler's and the authorizer roles'):
-/// waits for it as waiting_for() says, runs it, closes the connection, and
-/// reports the service time of a dynamic app to the process manager.
-Outcome exchange_with(request_rec* r, const App& app, DynamicApp* dynamic, ResponseSink& sink, RequestBody* body,
-                      std::string head);
-
 }  // namespace fastcgi::httpd

@@ -1,14 +1,23 @@
 // See exchange.hpp.
 #include "exchange.hpp"
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "params.hpp"
 
 namespace fastcgi::httpd {
 
 Exchange::Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body)
-    : r_(r), app_(app), sink_(sink), body_(body), upstream_(r) {}
+    : r_(r), app_(app), sink_(sink), body_(body) {
+    // A request without a body needs no reading from the client: its empty
+    // FCGI_STDIN goes with the head, and it can be replayed on a new
+    // connection when a kept one turns out closed.
+    if (body_ && !body_->has_body()) body_ = nullptr;
+}
 
 Exchange::~Exchange() {
     stderr_.finish([this](std::string_view l) { log_stderr(l); });
@@ -63,16 +72,17 @@ Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
         break;
     case Failure::None:
     case Failure::BadHeaders:
+    case Failure::StaleConnection:
         break;
     }
     return {f, rv, std::move(detail)};
 }
 
-apr_status_t Exchange::connect() {
+apr_status_t Exchange::connect(bool may_reuse) {
     apr_interval_time_t backoff = apr_time_from_msec(20);
     apr_time_t next_notice = apr_time_now() + waiting_.every;
     while (true) {
-        const apr_status_t rv = upstream_.connect(app_);
+        const apr_status_t rv = upstream_.open(r_, app_, may_reuse);
         if (rv == APR_SUCCESS) return rv;
         const bool not_yet = APR_STATUS_IS_ECONNREFUSED(rv) || APR_STATUS_IS_ENOENT(rv);
         const apr_time_t now = apr_time_now();
@@ -87,52 +97,92 @@ apr_status_t Exchange::connect() {
 }
 
 Outcome Exchange::run(std::string head) {
-    apr_status_t rv = connect();
-    if (rv != APR_SUCCESS) {
-        if (APR_STATUS_IS_TIMEUP(rv)) return fail(Failure::ConnectTimeout, rv, "");
-        return fail(Failure::ConnectFailed, rv, "connect() failed");
+    std::string replay;
+    for (bool first = true;; first = false) {
+        const apr_status_t rv = connect(first && body_ == nullptr);
+        if (rv != APR_SUCCESS) {
+            if (APR_STATUS_IS_TIMEUP(rv)) return fail(Failure::ConnectTimeout, rv, "");
+            return fail(Failure::ConnectFailed, rv, "connect() failed");
+        }
+        if (upstream_.reused()) replay = head;
+        Outcome o = converse(std::move(head));
+        if (o.failure != Failure::StaleConnection) {
+            upstream_.finish(reusable_);
+            return o;
+        }
+        // The app had closed the kept connection before it saw this
+        // request (it is idempotent: no body): once more on a new one.
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, o.rv, r_,
+                      "FastCGI: server \"%s\" closed a kept connection; retrying on a new one",
+                      app_.config.filename.c_str());
+        upstream_.finish(false);
+        head = std::move(replay);
+        decoder_ = RecordDecoder();
+        sending_ = true;
     }
+}
+
+Outcome Exchange::converse(std::string head) {
     connected_at_ = apr_time_now();
     out_ = std::move(head);
     out_pos_ = 0;
-    bool body_done = body_ == nullptr;
-    if (body_done) {
-        append_record(out_, RecordType::Stdin, kRequestId, {});
+    // The head starts with BEGIN_REQUEST; its flags byte says whether the
+    // app is to keep the connection, which is known only now.
+    out_[kHeaderSize + 2] = upstream_.keep() ? static_cast<char>(kKeepConn) : 0;
+    body_done_ = body_ == nullptr;
+    if (body_done_) append_record(out_, RecordType::Stdin, kRequestId, {});
+    int client_fd = -1;
+    if (apr_socket_t* client = body_ ? body_->pollable_socket() : nullptr) {
+        apr_os_sock_t os = -1;
+        if (apr_os_sock_get(&os, client) == APR_SUCCESS) client_fd = os;
     }
-    apr_pollfd_t pfd{};
-    pfd.p = r_->pool;
-    pfd.desc_type = APR_POLL_SOCKET;
-    pfd.desc.s = upstream_.socket();
-    const apr_interval_time_t idle = apr_time_from_sec(app_.config.idle_timeout);
-    apr_time_t idle_deadline = apr_time_now() + idle;
-    apr_time_t next_notice = apr_time_now() + waiting_.every;
 
+    pollfd pfd[2] = {{upstream_.fd(), POLLIN, 0}, {client_fd, POLLIN, 0}};
+    const apr_interval_time_t idle = apr_time_from_sec(app_.config.idle_timeout);
+    const apr_interval_time_t client_timeout = r_->server->timeout;
+    apr_time_t last_progress = apr_time_now();
+    apr_time_t next_notice = last_progress + waiting_.every;
+
+    // Every pass polls the app, so an answer that comes while the body is
+    // still being sent (a 413, say) ends the exchange at once; the body is
+    // read without blocking where the client's socket can be polled.
     while (true) {
+        bool want_client = false;
         if (sending_) {
-            Outcome o = send_some(body_done);
+            Outcome o = fill_and_send(want_client, last_progress);
             if (o.failure != Failure::None) return o;
         }
         const bool want_write = sending_ && out_pos_ < out_.size();
-        if (sending_ && !want_write && !body_done) continue;  // more body to frame
-        pfd.reqevents = APR_POLLIN | (want_write ? APR_POLLOUT : 0);
-        apr_int32_t nready = 0;
+        // All framed bytes went out and more body is at hand: only look
+        // whether the app said something, then frame the next piece.
+        const bool more_body = sending_ && !want_write && !want_client && !body_done_;
+        pfd[0].events = static_cast<short>(POLLIN | (want_write ? POLLOUT : 0));
+        // Waiting for the client only: the app is waiting for us, so the
+        // client's Timeout applies, not the app's -idle-timeout.
+        const bool client_only = want_client && !want_write;
+        const apr_time_t deadline = last_progress + (client_only ? client_timeout : idle);
         const bool notify = waiting_.on_wait && !heard_;
         apr_time_t now = apr_time_now();
-        const apr_time_t until = notify ? std::min(idle_deadline, next_notice) : idle_deadline;
-        rv = apr_poll(&pfd, 1, &nready, std::max<apr_interval_time_t>(until - now, 0));
-        if (APR_STATUS_IS_EINTR(rv)) continue;
-        if (APR_STATUS_IS_TIMEUP(rv)) {
+        const apr_time_t until = notify ? std::min(deadline, next_notice) : deadline;
+        const int ms = more_body ? 0 : static_cast<int>((std::max<apr_interval_time_t>(until - now, 0) + 999) / 1000);
+        const int n = ::poll(pfd, want_client ? 2 : 1, ms);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail(Failure::ProtocolError, APR_FROM_OS_ERROR(errno), "poll() failed");
+        if (n == 0) {
+            if (more_body) continue;
             now = apr_time_now();
-            if (now >= idle_deadline) return fail(Failure::IdleTimeout, rv, heard_ ? "" : " (first read)");
+            if (now >= deadline) {
+                if (client_only) return fail(Failure::ClientBodyError, APR_TIMEUP, "");
+                return fail(Failure::IdleTimeout, APR_TIMEUP, heard_ ? "" : " (first read)");
+            }
             if (notify && now >= next_notice) {
                 waiting_.on_wait();
                 next_notice = now + waiting_.every;
             }
             continue;
         }
-        if (rv != APR_SUCCESS) return fail(Failure::ProtocolError, rv, "poll() failed");
-        idle_deadline = apr_time_now() + idle;
-        if (pfd.rtnevents & (APR_POLLIN | APR_POLLHUP | APR_POLLERR)) {
+        if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            last_progress = apr_time_now();
             Read state = Read::More;
             Outcome o = read_some(state);
             if (o.failure != Failure::None || state == Read::Done) return o;
@@ -140,43 +190,64 @@ Outcome Exchange::run(std::string head) {
     }
 }
 
-Outcome Exchange::send_some(bool& body_done) {
-    if (out_pos_ == out_.size() && !body_done) {
+Outcome Exchange::fill_and_send(bool& want_client, apr_time_t& last_progress) {
+    if (out_pos_ == out_.size() && !body_done_) {
         out_.clear();
         out_pos_ = 0;
-        if (apr_status_t rv = body_->next(out_, body_done); rv != APR_SUCCESS)
+        const apr_read_type_e block = body_->pollable_socket() ? APR_NONBLOCK_READ : APR_BLOCK_READ;
+        const apr_status_t rv = body_->next(out_, body_done_, block);
+        if (APR_STATUS_IS_EAGAIN(rv)) {
+            want_client = true;
+            return {};
+        }
+        if (rv != APR_SUCCESS)
             return fail(r_->connection->aborted ? Failure::ClientAborted : Failure::ClientBodyError, rv, "");
+        last_progress = apr_time_now();
     }
     while (out_pos_ < out_.size()) {
-        apr_size_t len = out_.size() - out_pos_;
-        const apr_status_t rv = apr_socket_send(upstream_.socket(), out_.data() + out_pos_, &len);
-        out_pos_ += len;
-        if (APR_STATUS_IS_EAGAIN(rv)) break;
-        if (rv != APR_SUCCESS) {
+        const ssize_t len = ::send(upstream_.fd(), out_.data() + out_pos_, out_.size() - out_pos_,
+                                   MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (len > 0) {
+            out_pos_ += static_cast<std::size_t>(len);
+            last_progress = apr_time_now();
+            continue;
+        }
+        if (len < 0 && errno == EINTR) continue;
+        if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+        {
+            const apr_status_t rv = APR_FROM_OS_ERROR(errno);
             // The app stopped reading (it may have answered without reading
             // all its input): stop sending and read what it says.
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r_, "FastCGI: server \"%s\" stopped reading its input",
                           app_.config.filename.c_str());
             sending_ = false;
-            break;
+            return {};
         }
     }
-    if (body_done && out_pos_ == out_.size()) sending_ = false;
+    if (body_done_ && out_pos_ == out_.size()) sending_ = false;
     return {};
 }
 
 Outcome Exchange::read_some(Read& state) {
     apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
     char* buf = static_cast<char*>(apr_bucket_alloc(kReadSize, ba));
-    apr_size_t n = kReadSize;
-    const apr_status_t rv = apr_socket_recv(upstream_.socket(), buf, &n);
-    if (n == 0) {
+    ssize_t got;
+    do {
+        got = ::recv(upstream_.fd(), buf, kReadSize, MSG_DONTWAIT);
+    } while (got < 0 && errno == EINTR);
+    if (got <= 0) {
+        const int err = got < 0 ? errno : 0;
         apr_bucket_free(buf);
-        if (APR_STATUS_IS_EAGAIN(rv)) return {};
-        if (rv == APR_EOF || rv == APR_SUCCESS || APR_STATUS_IS_ECONNRESET(rv)) return end_of_stream();
-        return fail(sink_.headers_done() ? Failure::AppClosedEarly : Failure::IncompleteHeaders, rv,
-                    ": recv() failed");
+        if (got < 0 && (err == EAGAIN || err == EWOULDBLOCK)) return {};
+        // A kept connection the app closed before it saw anything of this
+        // request: not a failure of the request.
+        if (upstream_.reused() && !heard_ && (got == 0 || err == ECONNRESET))
+            return {Failure::StaleConnection, got == 0 ? APR_EOF : APR_FROM_OS_ERROR(err), ""};
+        if (got == 0 || err == ECONNRESET) return end_of_stream();
+        return fail(sink_.headers_done() ? Failure::AppClosedEarly : Failure::IncompleteHeaders,
+                    APR_FROM_OS_ERROR(err), ": recv() failed");
     }
+    const apr_size_t n = static_cast<apr_size_t>(got);
     heard_ = true;
     apr_bucket* owner = apr_bucket_heap_create(buf, n, apr_bucket_free, ba);
     Outcome o = dispatch(owner, buf, n, state);
@@ -231,6 +302,9 @@ Outcome Exchange::dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Rea
                                 std::string(to_string(static_cast<ProtocolStatus>(end.protocol_status))) + ")");
             if (!sink_.headers_done()) return fail(Failure::IncompleteHeaders, APR_SUCCESS, "");
             const std::size_t padding = std::min(decoder_.padding_left(), n - pos);
+            // Reused only when the app has all it was sent and nothing of
+            // this exchange is left on the connection.
+            reusable_ = !sending_ && pos + padding == n && padding == decoder_.padding_left();
             if (pos + padding < n)
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r_,
                               "FastCGI: server \"%s\" at %s sent %" APR_SIZE_T_FMT

@@ -48,11 +48,12 @@ public:
 private:
     enum class Read { More, Done };
     Outcome fail(Failure f, apr_status_t rv, std::string detail);
-    Outcome send_some(bool& body_done);
+    Outcome fill_and_send(bool& want_client, apr_time_t& last_progress);
     Outcome read_some(Read& state);
     Outcome dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Read& state);
     Outcome end_of_stream();
-    apr_status_t connect();
+    apr_status_t connect(bool may_reuse);
+    Outcome converse(std::string head);
     void log_stderr(std::string_view line);
 
     request_rec* r_;
@@ -65,7 +66,9 @@ private:
     std::string out_;
     std::size_t out_pos_ = 0;
     bool sending_ = true;
+    bool body_done_ = false;
     bool heard_ = false;  ///< the app has sent something
+    bool reusable_ = false;  ///< ended cleanly: the connection may be kept
     Waiting waiting_;
     apr_time_t connected_at_ = 0;
 };

@@ -7,6 +7,7 @@
 
 #include "app_registry.hpp"
 #include "dynamic_app.hpp"
+#include "exchange_with.hpp"
 #include "handler.hpp"
 #include "hook_guard.hpp"
 #include "params.hpp"

@@ -2,6 +2,7 @@
 #include "app_registry.hpp"
 #include "auth.hpp"
 #include "auth_config.hpp"
+#include "connection_pool.hpp"
 #include "directives.hpp"
 #include "fastcgi/version.hpp"
 #include "handler.hpp"
@@ -25,13 +26,15 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     return guard_server(s, [&] {
         ap_add_version_component(pconf, "mod_fastcgi/" FASTCGI_VERSION);
         if (const int rc = prepare_ipc_dir(pconf, s); rc != OK) return rc;
+        if (const int rc = ConnectionPool::create(pconf, s); rc != OK) return rc;
         return start_process_manager(pconf, s);
     });
 }
 
-void child_init(apr_pool_t* pchild, server_rec*) {
+void child_init(apr_pool_t* pchild, server_rec* s) {
     try {
         open_pm_channel(pchild);
+        ConnectionPool::start_child(pchild, s);
     } catch (...) {
     }
 }

@@ -20,6 +20,7 @@ enum class Failure {
     AppClosedEarly,     ///< the app closed the connection without END_REQUEST
     ClientBodyError,    ///< reading the request body from the client failed
     ClientAborted,      ///< the client went away while we were answering
+    StaleConnection,    ///< a kept connection was closed by the app: retried, never answered
 };
 
 struct Outcome {
@@ -42,6 +43,7 @@ constexpr int status_for(Failure f) noexcept {
     case Failure::AppClosedEarly: return HTTP_BAD_GATEWAY;
     case Failure::ClientBodyError: return HTTP_BAD_REQUEST;
     case Failure::ClientAborted: return OK;
+    case Failure::StaleConnection: return HTTP_BAD_GATEWAY;
     }
     return HTTP_INTERNAL_SERVER_ERROR;
 }

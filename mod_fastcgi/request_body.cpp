@@ -9,17 +9,22 @@ namespace fastcgi::httpd {
 RequestBody::RequestBody(request_rec* r)
     : r_(r), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
     chunked_ = apr_table_get(r->headers_in, "Transfer-Encoding") != nullptr;
+    const char* length = apr_table_get(r->headers_in, "Content-Length");
+    has_body_ = chunked_ || (length && apr_atoi64(length) > 0);
+    // An HTTP/2 stream (a secondary connection) has no socket of its own.
+    if (!r->connection->master) client_socket_ = ap_get_conn_socket(r->connection);
 }
 
 int RequestBody::status_for(apr_status_t rv) const { return ap_map_http_request_error(rv, HTTP_BAD_REQUEST); }
 
-apr_status_t RequestBody::read_input(std::string& chunk, bool& eof) {
+apr_status_t RequestBody::read_input(std::string& chunk, bool& eof, apr_read_type_e block) {
     eof = false;
-    apr_status_t rv = ap_get_brigade(r_->input_filters, bb_, AP_MODE_READBYTES, APR_BLOCK_READ, kReadSize);
+    apr_status_t rv = ap_get_brigade(r_->input_filters, bb_, AP_MODE_READBYTES, block, kReadSize);
     if (rv != APR_SUCCESS) {
         apr_brigade_cleanup(bb_);
         return rv;
     }
+    if (block == APR_NONBLOCK_READ && APR_BRIGADE_EMPTY(bb_)) return APR_EAGAIN;
     for (apr_bucket* b = APR_BRIGADE_FIRST(bb_); b != APR_BRIGADE_SENTINEL(bb_); b = APR_BUCKET_NEXT(b)) {
         if (APR_BUCKET_IS_EOS(b)) {
             eof = true;
@@ -96,7 +101,7 @@ int RequestBody::prepare() {
     return status;
 }
 
-apr_status_t RequestBody::next(std::string& out, bool& done) {
+apr_status_t RequestBody::next(std::string& out, bool& done, apr_read_type_e block) {
     done = false;
     if (finished_) {
         done = true;
@@ -115,7 +120,9 @@ apr_status_t RequestBody::next(std::string& out, bool& done) {
             }
             pending_.resize(n);
         } else {
-            if (apr_status_t rv = read_input(pending_, eof_); rv != APR_SUCCESS) return rv;
+            if (apr_status_t rv = read_input(pending_, eof_, client_socket_ ? block : APR_BLOCK_READ);
+                rv != APR_SUCCESS)
+                return rv;
         }
     }
     if (!pending_.empty()) {

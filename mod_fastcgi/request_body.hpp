@@ -24,30 +24,42 @@ public:
     /// HTTP status to answer.
     int prepare();
 
+    /// Whether the request has a body at all (chunked, or a Content-Length
+    /// above 0).
+    bool has_body() const noexcept { return has_body_; }
+
     /// CONTENT_LENGTH for a spooled body, else nullptr.
     const char* spooled_length() const noexcept { return spooled_length_; }
 
     /// Appends the next STDIN record(s) (at most kReadSize body bytes) to
     /// `out`; at the end of the body appends the empty STDIN record and sets
-    /// `done`. Returns APR_SUCCESS or the input error.
-    apr_status_t next(std::string& out, bool& done);
+    /// `done`. Returns APR_SUCCESS, APR_EAGAIN (nothing appended) when
+    /// `block` is false and the client has sent nothing new, or the input
+    /// error.
+    apr_status_t next(std::string& out, bool& done, apr_read_type_e block = APR_BLOCK_READ);
+
+    /// The client's socket when the body can be waited for with poll()
+    /// (non-blocking reads then work), else nullptr: reads must block.
+    apr_socket_t* pollable_socket() const noexcept { return client_socket_; }
 
     /// The HTTP status for an input error returned by next()/prepare().
     int status_for(apr_status_t rv) const;
 
 private:
-    apr_status_t read_input(std::string& chunk, bool& eof);
+    apr_status_t read_input(std::string& chunk, bool& eof, apr_read_type_e block = APR_BLOCK_READ);
     apr_status_t spool();
 
     request_rec* r_;
     apr_bucket_brigade* bb_;
     bool chunked_ = false;
+    bool has_body_ = false;
     bool eof_ = false;
     bool finished_ = false;
     std::string pending_;          ///< body bytes read but not yet framed
     const char* spooled_length_ = nullptr;
     apr_file_t* spool_file_ = nullptr;
     apr_off_t spooled_ = 0;
+    apr_socket_t* client_socket_ = nullptr;
 };
 
 }  // namespace fastcgi::httpd

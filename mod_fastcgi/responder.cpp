@@ -17,10 +17,7 @@ void cut_to_connection_filters(request_rec* r) {
 
 Responder::Responder(request_rec* r, const App& app, bool nph)
     : r_(r), app_(app), nph_(nph), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
-    if (nph_) {
-        headers_done_ = true;
-        cut_to_connection_filters(r_);
-    }
+    headers_done_ = nph_;  // the app's output is the whole HTTP response
 }
 
 void Responder::add_body(apr_bucket* owner, apr_size_t offset, apr_size_t len) {
@@ -40,6 +37,10 @@ Step Responder::header_error(const char* what) {
 }
 
 Step Responder::on_stdout(apr_bucket* owner, apr_size_t offset, std::string_view data) {
+    if (nph_ && !cut_) {
+        cut_to_connection_filters(r_);
+        cut_ = true;
+    }
     if (headers_done_) {
         add_body(owner, offset, data.size());
         return Step::Continue;
@@ -55,12 +56,13 @@ Step Responder::on_stdout(apr_bucket* owner, apr_size_t offset, std::string_view
 }
 
 Step Responder::on_headers() {
-    applied_ = apply_response_headers(r_, parser_.headers());
+    const CgiHeaders headers = read_cgi_headers(r_, parser_.headers());
+    if (!headers.valid()) return header_error(headers.error.c_str());
+    before_.emplace(r_);
+    applied_ = apply_response_headers(r_, headers);
     switch (applied_.verdict) {
     case HeaderVerdict::Stream:
         return r_->header_only ? Step::Stop : Step::Continue;
-    case HeaderVerdict::Invalid:
-        return header_error(applied_.error.c_str());
     case HeaderVerdict::InternalRedirect:
     case HeaderVerdict::ExternalRedirect:
     case HeaderVerdict::Conditional:
@@ -88,13 +90,13 @@ int Responder::finish(const Outcome& outcome) {
     apr_bucket_alloc_t* ba = r_->connection->bucket_alloc;
     if (outcome.failure == Failure::ClientAborted) return OK;
     if (outcome.failure == Failure::None && header_error_) {
-        r_->status = HTTP_OK;
-        return sent_ ? OK : HTTP_BAD_GATEWAY;
+        if (committed()) return OK;
+        undo_headers();
+        return HTTP_BAD_GATEWAY;
     }
     if (outcome.failure != Failure::None) {
-        if (!sent_) {
-            r_->status = HTTP_OK;  // let httpd build its own error page
-            r_->status_line = nullptr;
+        if (!committed()) {
+            undo_headers();  // httpd builds its own error page, without the app's headers
             return status_for(outcome.failure);
         }
         // The headers are gone: make the client see a broken response (no
@@ -123,8 +125,6 @@ int Responder::finish(const Outcome& outcome) {
         return HTTP_MOVED_TEMPORARILY;
     case HeaderVerdict::Conditional:
         return applied_.status;
-    case HeaderVerdict::Invalid:
-        return HTTP_BAD_GATEWAY;
     case HeaderVerdict::Stream:
         break;
     }

@@ -21,56 +21,66 @@ bool parse_final_status(request_rec* r, std::string_view value, int& code, const
     return true;
 }
 
-AppliedHeaders apply_response_headers(request_rec* r, const std::vector<Header>& headers) {
-    AppliedHeaders out;
-    bool has_status = false;
+CgiHeaders read_cgi_headers(request_rec* r, const std::vector<Header>& headers) {
+    CgiHeaders out;
+    out.others.reserve(headers.size());
     for (const Header& h : headers) {
         const char* name = h.name.c_str();
-        const char* value = apr_pstrmemdup(r->pool, h.value.data(), h.value.size());
         if (!strcasecmp(name, "Status")) {
-            int code = 0;
-            const char* line = nullptr;
-            if (!parse_final_status(r, h.value, code, line)) {
-                out.verdict = HeaderVerdict::Invalid;
+            if (!parse_final_status(r, h.value, out.status, out.status_line)) {
                 out.error = "invalid Status '" + h.value.substr(0, 64) + "'";
                 return out;
             }
-            has_status = true;  // the last Status wins, as in the original
-            r->status = code;
-            r->status_line = line;
-        } else if (!strcasecmp(name, "Content-Type")) {
-            // Never trusted to select a handler (CVE-2024-38476).
-#if AP_MODULE_MAGIC_AT_LEAST(20120211, 132)
-            ap_set_content_type_ex(r, value, 0);
-#else
-            ap_set_content_type(r, value);
-#endif
-        } else if (!strcasecmp(name, "Location")) {
-            apr_table_set(r->headers_out, "Location", value);
-        } else if (is_hop_by_hop(name)) {
-            // Not trusted: httpd frames the body and manages the connection.
+            out.has_status = true;
+            continue;
+        }
+        if (is_hop_by_hop(name)) {
             ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "FastCGI: ignoring %s from the app", name);
-        } else if (!strcasecmp(name, "Last-Modified")) {
-            const apr_time_t t = apr_date_parse_http(value);
-            if (t != APR_DATE_BAD) {
-                ap_update_mtime(r, t);
-                ap_set_last_modified(r);
-            }
-        } else {
-            // err_headers_out: kept on error pages and internal redirects, and
-            // repeated headers (Set-Cookie) stay separate lines.
-            apr_table_add(r->err_headers_out, name, value);
+            continue;
+        }
+        const char* value = apr_pstrmemdup(r->pool, h.value.data(), h.value.size());
+        if (!strcasecmp(name, "Content-Type"))
+            out.content_type = value;
+        else if (!strcasecmp(name, "Location"))
+            out.location = value;
+        else if (!strcasecmp(name, "Last-Modified"))
+            out.last_modified = value;
+        else
+            out.others.emplace_back(apr_pstrmemdup(r->pool, h.name.data(), h.name.size()), value);
+    }
+    return out;
+}
+
+AppliedHeaders apply_response_headers(request_rec* r, const CgiHeaders& h) {
+    AppliedHeaders out;
+    r->status = h.has_status ? h.status : HTTP_OK;
+    r->status_line = h.has_status ? h.status_line : nullptr;
+    if (h.content_type) {
+        // Never trusted to select a handler (CVE-2024-38476).
+#if AP_MODULE_MAGIC_AT_LEAST(20120211, 132)
+        ap_set_content_type_ex(r, h.content_type, 0);
+#else
+        ap_set_content_type(r, h.content_type);
+#endif
+    }
+    if (h.location) apr_table_set(r->headers_out, "Location", h.location);
+    if (h.last_modified) {
+        const apr_time_t t = apr_date_parse_http(h.last_modified);
+        if (t != APR_DATE_BAD) {
+            ap_update_mtime(r, t);
+            ap_set_last_modified(r);
         }
     }
-    if (!has_status) r->status = HTTP_OK;
+    // err_headers_out: kept on internal redirects, and repeated headers
+    // (Set-Cookie) stay separate lines.
+    for (const auto& [name, value] : h.others) apr_table_add(r->err_headers_out, name, value);
 
-    const char* location = apr_table_get(r->headers_out, "Location");
-    if (location && r->status == HTTP_OK) {
-        out.location = location;
-        out.verdict = location[0] == '/' ? HeaderVerdict::InternalRedirect : HeaderVerdict::ExternalRedirect;
+    if (h.location && r->status == HTTP_OK) {
+        out.location = h.location;
+        out.verdict = h.location[0] == '/' ? HeaderVerdict::InternalRedirect : HeaderVerdict::ExternalRedirect;
         return out;
     }
-    if (!has_status && r->method_number == M_GET) {
+    if (!h.has_status && r->method_number == M_GET) {
         const int cond = ap_meets_conditions(r);
         if (cond != OK) {
             out.verdict = HeaderVerdict::Conditional;
@@ -78,6 +88,22 @@ AppliedHeaders apply_response_headers(request_rec* r, const std::vector<Header>&
         }
     }
     return out;
+}
+
+ResponseState::ResponseState(request_rec* r)
+    : r_(r),
+      headers_out_(apr_table_copy(r->pool, r->headers_out)),
+      err_headers_out_(apr_table_copy(r->pool, r->err_headers_out)),
+      content_type_(r->content_type),
+      mtime_(r->mtime) {}
+
+void ResponseState::restore() const {
+    r_->headers_out = headers_out_;
+    r_->err_headers_out = err_headers_out_;
+    r_->content_type = content_type_;
+    r_->mtime = mtime_;
+    r_->status = HTTP_OK;
+    r_->status_line = nullptr;
 }
 
 }  // namespace fastcgi::httpd

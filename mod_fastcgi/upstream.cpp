@@ -1,39 +1,127 @@
 // See upstream.hpp.
 #include "upstream.hpp"
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "connection_pool.hpp"
+
 namespace fastcgi::httpd {
 
-Upstream::Upstream(request_rec* r) { apr_pool_create(&pool_, r->pool); }
+namespace {
 
-Upstream::~Upstream() {
-    close();
-    if (pool_) apr_pool_destroy(pool_);
-}
-
-void Upstream::close() noexcept {
-    if (sock_) {
-        apr_socket_close(sock_);
-        sock_ = nullptr;
+apr_status_t wait_connected(int fd, apr_time_t deadline) noexcept {
+    while (true) {
+        const apr_interval_time_t left = deadline - apr_time_now();
+        if (left <= 0) return APR_TIMEUP;
+        pollfd p{fd, POLLOUT, 0};
+        const int n = ::poll(&p, 1, static_cast<int>((left + 999) / 1000));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return APR_FROM_OS_ERROR(errno);
+        if (n == 0) return APR_TIMEUP;
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return APR_FROM_OS_ERROR(errno);
+        return err ? APR_FROM_OS_ERROR(err) : APR_SUCCESS;
     }
 }
 
-apr_status_t Upstream::connect(const App& app) {
-    close();
-    const int family = app.addr->family;
-    const int proto = family == APR_UNIX ? 0 : APR_PROTO_TCP;
-    apr_status_t rv = apr_socket_create(&sock_, family, SOCK_STREAM, proto, pool_);
-    if (rv != APR_SUCCESS) return rv;
-    if (family != APR_UNIX) apr_socket_opt_set(sock_, APR_TCP_NODELAY, 1);
-    // -appConnTimeout 0 means a blocking connect, as in the original.
-    const unsigned secs = app.config.app_conn_timeout;
-    apr_socket_timeout_set(sock_, secs ? apr_time_from_sec(secs) : -1);
-    rv = apr_socket_connect(sock_, app.addr);
+}  // namespace
+
+int connect_to(const App& app, apr_interval_time_t timeout, apr_status_t& rv) noexcept {
+    const apr_sockaddr_t* sa = app.addr;
+    const bool unix_socket = sa->family == APR_UNIX;
+    // Without a timeout the connect blocks, as the original's did: a Unix
+    // socket whose listen queue is full then waits instead of failing.
+    const int flags = SOCK_STREAM | SOCK_CLOEXEC | (timeout > 0 ? SOCK_NONBLOCK : 0);
+    const int fd = ::socket(sa->family, flags, 0);
+    if (fd < 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+        return -1;
+    }
+    if (!unix_socket) {
+        const int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    const apr_time_t deadline = apr_time_now() + timeout;
+    rv = APR_SUCCESS;
+    while (::connect(fd, reinterpret_cast<const sockaddr*>(&sa->sa), sa->salen) != 0) {
+        if (errno == EINTR) continue;
+        if (errno == EINPROGRESS) {
+            rv = wait_connected(fd, deadline);
+        } else if (unix_socket && errno == EAGAIN && timeout > 0) {
+            // A full Unix listen queue: a non-blocking connect cannot wait,
+            // so try again until the deadline.
+            if (apr_time_now() >= deadline) {
+                rv = APR_TIMEUP;
+            } else {
+                ::usleep(5000);
+                continue;
+            }
+        } else {
+            rv = APR_FROM_OS_ERROR(errno);
+        }
+        break;
+    }
+    if (rv == APR_SUCCESS && timeout <= 0) {
+        const int fl = ::fcntl(fd, F_GETFL);
+        if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) rv = APR_FROM_OS_ERROR(errno);
+    }
     if (rv != APR_SUCCESS) {
-        close();
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+Upstream::~Upstream() { finish(false); }
+
+apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
+    finish(false);
+    pool_ = ConnectionPool::of(app);
+    if (pool_ && may_reuse) {
+        fd_ = pool_->take_idle();
+        if (fd_ >= 0) {
+            keep_ = reused_ = true;
+            return APR_SUCCESS;
+        }
+    }
+    keep_ = pool_ && pool_->reserve();
+    const apr_interval_time_t timeout = apr_time_from_sec(app.config.app_conn_timeout);
+    apr_status_t rv = APR_SUCCESS;
+    fd_ = connect_to(app, timeout, rv);
+    if (fd_ < 0) {
+        if (keep_) pool_->discard(-1);
+        keep_ = false;
+        pool_ = nullptr;
         return rv;
     }
-    apr_socket_timeout_set(sock_, 0);
+    if (pool_ && !keep_) {
+        pool_->waiting(+1);
+        one_off_counted_ = true;
+    }
     return APR_SUCCESS;
+}
+
+void Upstream::finish(bool reusable) noexcept {
+    if (fd_ >= 0) {
+        if (keep_ && reusable)
+            pool_->give_back(fd_);
+        else if (keep_)
+            pool_->discard(fd_);
+        else
+            ::close(fd_);
+    }
+    if (one_off_counted_) pool_->waiting(-1);
+    fd_ = -1;
+    pool_ = nullptr;
+    keep_ = reused_ = one_off_counted_ = false;
 }
 
 }  // namespace fastcgi::httpd

@@ -1,7 +1,12 @@
-// The connection to an application: TCP (IPv4 or IPv6) or a Unix socket,
-// opened per request with -appConnTimeout, closed when the exchange ends.
-// Lifetime: the socket lives in a child pool of the request pool and is
-// closed by the destructor (or that pool's destruction).
+// The connection of one exchange to an application: TCP (IPv4 or IPv6) or
+// a Unix socket. A connection to an app that reuses connections comes from
+// its ConnectionPool when one is idle and the request may take one, and
+// goes back there after a clean exchange; any other ends with the request.
+// Plain non-blocking descriptors: the exchange polls and sends on them
+// directly (no APR socket object to allocate, no mode switches per
+// request).
+// Lifetime: one per exchange; the destructor closes (or discards) a
+// connection that was not given back.
 #pragma once
 
 #include "app_registry.hpp"
@@ -9,22 +14,43 @@
 
 namespace fastcgi::httpd {
 
+class ConnectionPool;
+
+/// Opens a non-blocking, close-on-exec connection to `app`, waiting at most
+/// `timeout` (0: as long as the kernel takes, the original's blocking
+/// connect). Returns the descriptor, or -1 with `rv` set (APR_TIMEUP for a
+/// timeout).
+int connect_to(const App& app, apr_interval_time_t timeout, apr_status_t& rv) noexcept;
+
 class Upstream {
 public:
-    explicit Upstream(request_rec* r);
+    Upstream() = default;
     ~Upstream();
     Upstream(const Upstream&) = delete;
     Upstream& operator=(const Upstream&) = delete;
 
-    /// Connects to `app`; on success the socket is non-blocking, ready for
-    /// the exchange's poll loop. A timeout gives APR_TIMEUP.
-    apr_status_t connect(const App& app);
-    apr_socket_t* socket() const noexcept { return sock_; }
-    void close() noexcept;
+    /// Connects to `app` (-appConnTimeout), or takes an idle kept
+    /// connection when `may_reuse`. `r` is for the one-time question to the
+    /// app of how many connections it serves.
+    apr_status_t open(request_rec* r, const App& app, bool may_reuse);
+
+    int fd() const noexcept { return fd_; }
+    /// The connection is to be kept after the exchange: BEGIN_REQUEST
+    /// carries FCGI_KEEP_CONN.
+    bool keep() const noexcept { return keep_; }
+    /// It came from the pool (it may have been closed by the app meanwhile).
+    bool reused() const noexcept { return reused_; }
+
+    /// Ends the connection: back to the pool when `reusable` (a clean
+    /// exchange) and it is a kept one, else closed.
+    void finish(bool reusable) noexcept;
 
 private:
-    apr_pool_t* pool_ = nullptr;
-    apr_socket_t* sock_ = nullptr;
+    int fd_ = -1;
+    ConnectionPool* pool_ = nullptr;
+    bool keep_ = false;
+    bool reused_ = false;
+    bool one_off_counted_ = false;
 };
 
 }  // namespace fastcgi::httpd

@@ -60,6 +60,10 @@ struct AppConfig {
     bool flush = false;
     bool nph = false;
     std::vector<std::string> pass_headers;
+    /// Connection reuse (FCGI_KEEP_CONN): -keep-conn / -no-keep-conn, else
+    /// the kind's default (see reuses_connections()).
+    enum class KeepConn { Default, On, Off } keep_conn = KeepConn::Default;
+    unsigned max_conns = 0;  ///< -max-conns: connections the app serves at once; 0: ask it
     std::string user;   ///< -user, used only with FastCgiWrapper
     std::string group;  ///< -group, used only with FastCgiWrapper
 
@@ -69,6 +73,13 @@ struct AppConfig {
     std::uint16_t listen_port = 0;  ///< -port: TCP instead of a Unix socket
 
     bool uses_tcp() const noexcept { return !host.empty(); }
+
+    /// On by default for a static app, whose processes the module knows
+    /// (-processes) and restarts; off by default for an external one, as in
+    /// the original: what serves its address is not ours to know.
+    bool reuses_connections() const noexcept {
+        return keep_conn == KeepConn::On || (keep_conn == KeepConn::Default && kind == AppKind::Static);
+    }
 };
 
 /// FastCgiConfig: how dynamic applications are run and scaled.

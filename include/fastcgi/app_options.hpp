@@ -154,6 +154,12 @@ inline std::optional<std::optional<ConfigError>> common_option(OptionWalker& w, 
         app.flush = true;
     } else if (iequals(opt, "-nph")) {
         app.nph = true;
+    } else if (iequals(opt, "-keep-conn")) {
+        app.keep_conn = AppConfig::KeepConn::On;
+    } else if (iequals(opt, "-no-keep-conn")) {
+        app.keep_conn = AppConfig::KeepConn::Off;
+    } else if (iequals(opt, "-max-conns")) {
+        err = w.number("-max-conns", 1, 65535, app.max_conns);
     } else if (iequals(opt, "-pass-header")) {
         if (!(err = w.value("-pass-header", v))) app.pass_headers.emplace_back(v);
     } else if (iequals(opt, "-socket")) {

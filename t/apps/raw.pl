@@ -28,6 +28,9 @@
 #   overrunbody   headers + body, then a STDOUT record claiming 1000 bytes,
 #                 9 sent, then close
 #   shortend      END_REQUEST whose content is 4 bytes instead of 8
+#   answerfirst   valid response "answered first\n" right after PARAMS, then
+#                 reads whatever still comes until the web server closes and
+#                 logs "raw.pl: answerfirst: N bytes after the answer" to stderr
 use strict;
 use warnings;
 use IO::Socket::UNIX;
@@ -122,7 +125,7 @@ sub serve {
     my $early;
     while (!$stdin_done) {
         if ($params_done && !defined $early) {
-            $early = (decode_params($params)->{QUERY_STRING} // '') =~ /^earlyanswer/ ? 1 : 0;
+            $early = (decode_params($params)->{QUERY_STRING} // '') =~ /^(?:earlyanswer|answerfirst)/ ? 1 : 0;
             last if $early;
         }
         my $h = readn($c, 8);
@@ -152,6 +155,13 @@ sub serve {
     answer($c, $mode, $arg, $id, \%env, \@records, $stdin_len);
     if ($mode eq 'earlyanswer') {
         close $c;   # never read STDIN
+        return;
+    }
+    if ($mode eq 'answerfirst') {
+        my ($n, $buf) = (0, '');
+        while (my $r = sysread($c, $buf, 65536)) { $n += $r }
+        print STDERR "raw.pl: answerfirst: $n bytes after the answer\n";
+        close $c;
         return;
     }
     shutdown $c, 1;
@@ -249,6 +259,8 @@ sub answer {
         sleep 1;
     } elsif ($mode eq 'earlyanswer') {
         out($c, $ok->("early answer\n"));
+    } elsif ($mode eq 'answerfirst') {
+        out($c, $ok->("answered first\n"));
     } elsif ($mode eq 'overrunbody') {
         # complete headers and some body, then a record that claims more than is sent
         out($c, record(6, $id, $head . "first part ") . pack('CCnnCC', 1, 6, $id, 1000, 0, 0) . 'truncated');

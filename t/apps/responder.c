@@ -38,6 +38,9 @@
  *   exit=N         flush what was written so far and exit(N) (no END_REQUEST)
  *   hang           sleep forever
  *   pid            body part "pid=<pid>\n"
+ *   conn           body part "conn=<pid>:<n>\n": n counts the connections this
+ *                  process accepted, so two requests with the same answer
+ *                  came over one kept connection
  *   longheader=N   header line "X-Long: " + N bytes 'x'
  *   manyheaders=N  N header lines "X-Many-<i>: <i>"
  *   pad=ANY        ignored (lets tests make long query strings)
@@ -54,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,6 +178,21 @@ static void do_size(struct state *st, unsigned long long n)
     }
 }
 
+/* Which accepted connection of this process `req` came over: a new
+ * descriptor number or a new socket inode means a new connection. */
+static unsigned long connection_number(FCGX_Request *req)
+{
+    static unsigned long count;
+    static struct stat last;
+    struct stat now;
+    if (fstat(req->ipcFd, &now) != 0) return 0;
+    if (count == 0 || now.st_ino != last.st_ino || now.st_dev != last.st_dev) {
+        ++count;
+        last = now;
+    }
+    return count;
+}
+
 static void request_log(FCGX_Request *req)
 {
     const char *f = getenv("FCGI_TEST_LOG");
@@ -281,6 +300,9 @@ static void handle(FCGX_Request *req)
         } else if (!strcmp(key, "pid")) {
             send_head(&st);
             FCGX_FPrintF(req->out, "pid=%ld\n", (long)getpid());
+        } else if (!strcmp(key, "conn")) {
+            send_head(&st);
+            FCGX_FPrintF(req->out, "conn=%ld:%lu\n", (long)getpid(), connection_number(req));
         } else {
             send_head(&st);
             FCGX_FPrintF(req->out, "unknown command: %s\n", key);

@@ -266,3 +266,44 @@ TEST(ExternalServer, FirstErrorWins) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------- connection reuse
+
+namespace {
+
+TEST(KeepConn, DefaultsPerKind) {
+    AppConfig ext_app;
+    ASSERT_FALSE(ext({"-socket", "a.sock"}, ext_app));
+    EXPECT_FALSE(ext_app.reuses_connections()) << "external apps: off unless asked, as in the original";
+    EXPECT_EQ(ext_app.max_conns, 0u);
+    AppConfig st;
+    std::vector<std::string_view> none;
+    ASSERT_FALSE(parse_static_server(std::span<const std::string_view>(none.data(), none.size()), st));
+    EXPECT_TRUE(st.reuses_connections()) << "static apps: on by default";
+}
+
+TEST(KeepConn, Options) {
+    AppConfig a;
+    ASSERT_FALSE(ext({"-socket", "a.sock", "-keep-conn", "-max-conns", "12"}, a));
+    EXPECT_TRUE(a.reuses_connections());
+    EXPECT_EQ(a.max_conns, 12u);
+    AppConfig st;
+    std::vector<std::string_view> off = {"-no-keep-conn", "-processes", "3"};
+    ASSERT_FALSE(parse_static_server(std::span<const std::string_view>(off.data(), off.size()), st));
+    EXPECT_FALSE(st.reuses_connections());
+}
+
+TEST(KeepConn, MaxConnsRange) {
+    for (std::string_view bad : {"0", "65536", "x", "-1"}) {
+        AppConfig a;
+        const auto err = ext({"-socket", "a.sock", "-max-conns", bad}, a);
+        ASSERT_TRUE(err) << bad;
+        EXPECT_EQ(err->option, "-max-conns");
+    }
+    AppConfig a;
+    const auto err = ext({"-socket", "a.sock", "-max-conns"}, a);
+    ASSERT_TRUE(err);
+    EXPECT_TRUE(contains(err->message, "missing value"));
+}
+
+}  // namespace

@@ -1,0 +1,243 @@
+// See connection_pool.hpp.
+#include "connection_pool.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <apr_shm.h>
+
+#include "get_values_probe.hpp"
+#include "hook_guard.hpp"
+
+namespace fastcgi::httpd {
+
+/// One application's counters, shared by every child of a generation.
+struct ConnectionPool::Shared {
+    std::atomic<int> open{0};      ///< kept connections, in use or idle
+    std::atomic<int> waiting{0};   ///< one-off connections in flight
+    std::atomic<unsigned> wanted{0};  ///< one-off connections ever opened (seen by sweepers)
+    std::atomic<int> capacity{0};  ///< 0 unknown, -1 being asked, else the bound
+    std::atomic<apr_time_t> next_question{0};  ///< when to ask an app that was not up
+};
+static_assert(std::atomic<int>::is_always_lock_free, "shared counters need lock-free atomics");
+
+struct ConnectionPool::Idle {
+    struct Entry {
+        int fd;
+        apr_time_t since;
+    };
+    std::mutex mutex;
+    std::vector<Entry> entries;  ///< most recently used last
+    unsigned wanted_seen = 0;    ///< Shared::wanted at the last sweep
+};
+
+namespace {
+
+apr_shm_t* g_shm = nullptr;
+ConnectionPool::Shared* g_shared = nullptr;   // in g_shm, one per slot
+std::vector<ConnectionPool>* g_pools = nullptr;  // this child's, one per slot
+
+/// Whether an idle connection is still usable: nothing to read (the app
+/// closed it, or says something it should not) and no error.
+bool still_open(int fd) noexcept {
+    pollfd p{fd, POLLIN, 0};
+    const int n = ::poll(&p, 1, 0);
+    return n == 0;
+}
+
+void close_fd(int fd) noexcept {
+    if (fd >= 0) ::close(fd);
+}
+
+}  // namespace
+
+int ConnectionPool::create(apr_pool_t* pconf, server_rec* s) {
+    g_shm = nullptr;
+    g_shared = nullptr;
+    int slots = 0;
+    for (App* app : AppRegistry::current().apps())
+        app->reuse_slot = app->config.reuses_connections() ? slots++ : -1;
+    if (slots == 0) return OK;
+    const apr_size_t size = sizeof(Shared) * static_cast<apr_size_t>(slots);
+    const apr_status_t rv = apr_shm_create(&g_shm, size, nullptr, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     "FastCGI: cannot create shared memory for connection reuse (%d apps)", slots);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    g_shared = static_cast<Shared*>(apr_shm_baseaddr_get(g_shm));
+    for (int i = 0; i < slots; ++i) new (&g_shared[i]) Shared();
+    // Known at once: -max-conns, or a static app's -processes (the module
+    // starts every one of them; each serves at least one connection).
+    for (App* app : AppRegistry::current().apps()) {
+        if (app->reuse_slot < 0) continue;
+        const unsigned cap = app->config.max_conns          ? app->config.max_conns
+                             : app->config.kind == AppKind::Static ? app->config.processes
+                                                                   : 0;
+        g_shared[app->reuse_slot].capacity = static_cast<int>(cap);
+    }
+    apr_pool_cleanup_register(
+        pconf, nullptr,
+        [](void*) noexcept -> apr_status_t {
+            g_shm = nullptr;
+            g_shared = nullptr;
+            return APR_SUCCESS;
+        },
+        apr_pool_cleanup_null);
+    return OK;
+}
+
+namespace {
+
+/// This child's pools and the sweeper thread, ended with pchild.
+struct ChildPools {
+    std::vector<ConnectionPool> pools;
+    std::atomic<bool> stop{false};
+    std::thread sweeper;
+
+    explicit ChildPools(std::size_t n) : pools(n) {}
+    ~ChildPools() {
+        stop = true;
+        if (sweeper.joinable()) sweeper.join();
+    }
+    void run(server_rec* s) noexcept {
+        while (!stop) {
+            const apr_time_t now = apr_time_now();
+            for (ConnectionPool& p : pools) p.sweep(now);
+            for (const App* app : AppRegistry::current().apps())
+                if (app->reuse_slot >= 0) pools[static_cast<std::size_t>(app->reuse_slot)].learn_capacity(s, *app);
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+};
+
+}  // namespace
+
+void ConnectionPool::start_child(apr_pool_t* pchild, server_rec* s) {
+    g_pools = nullptr;
+    if (!g_shared) return;
+    std::size_t slots = 0;
+    for (const App* app : AppRegistry::current().apps())
+        if (app->reuse_slot >= 0) ++slots;
+    auto* child = pool_new<ChildPools>(pchild, slots);
+    for (const App* app : AppRegistry::current().apps()) {
+        if (app->reuse_slot < 0) continue;
+        ConnectionPool& p = child->pools[static_cast<std::size_t>(app->reuse_slot)];
+        p.shared = &g_shared[app->reuse_slot];
+        p.idle = new Idle();
+    }
+    try {
+        child->sweeper = std::thread([child, s] { child->run(s); });
+    } catch (const std::exception& e) {
+        // Without the sweeper, idle connections are still closed by the
+        // requests that use the pool; only the prompt release is lost.
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "FastCGI: cannot start the connection sweeper: %s", e.what());
+    }
+    g_pools = &child->pools;
+    apr_pool_cleanup_register(
+        pchild, nullptr,
+        [](void*) noexcept -> apr_status_t {
+            g_pools = nullptr;
+            return APR_SUCCESS;
+        },
+        apr_pool_cleanup_null);
+}
+
+ConnectionPool::~ConnectionPool() {
+    if (!idle) return;
+    for (const Idle::Entry& e : idle->entries) {
+        close_fd(e.fd);
+        if (shared) --shared->open;
+    }
+    delete idle;
+}
+
+ConnectionPool* ConnectionPool::of(const App& app) noexcept {
+    if (app.reuse_slot < 0 || !g_pools) return nullptr;
+    return &(*g_pools)[static_cast<std::size_t>(app.reuse_slot)];
+}
+
+int ConnectionPool::take_idle() noexcept {
+    std::lock_guard<std::mutex> lock(idle->mutex);
+    while (!idle->entries.empty()) {
+        const int fd = idle->entries.back().fd;
+        idle->entries.pop_back();
+        if (still_open(fd)) return fd;
+        close_fd(fd);  // the app closed it (or broke the protocol): never reused
+        --shared->open;
+    }
+    return -1;
+}
+
+bool ConnectionPool::reserve() noexcept {
+    const int cap = shared->capacity.load();
+    if (cap <= 0) return false;  // not known yet: this request goes without
+    int open = shared->open.load();
+    while (open < cap)
+        if (shared->open.compare_exchange_weak(open, open + 1)) return true;
+    return false;
+}
+
+void ConnectionPool::give_back(int fd) noexcept {
+    if (shared->waiting.load() > 0) {
+        discard(fd);
+        return;
+    }
+    std::lock_guard<std::mutex> lock(idle->mutex);
+    idle->entries.push_back({fd, apr_time_now()});
+}
+
+void ConnectionPool::discard(int fd) noexcept {
+    close_fd(fd);
+    --shared->open;
+}
+
+void ConnectionPool::waiting(int delta) noexcept {
+    shared->waiting += delta;
+    if (delta > 0) ++shared->wanted;
+}
+
+void ConnectionPool::learn_capacity(server_rec* s, const App& app) noexcept {
+    if (!shared || shared->capacity.load() != 0 || apr_time_now() < shared->next_question.load()) return;
+    int expected = 0;
+    if (!shared->capacity.compare_exchange_strong(expected, -1)) return;  // another child asks
+    std::optional<unsigned> cap;
+    try {
+        cap = connections_app_serves(s, app);
+    } catch (...) {
+        cap = 1;
+    }
+    // Not up yet: ask again in a second (meanwhile nothing is kept).
+    if (!cap) shared->next_question = apr_time_now() + apr_time_from_sec(1);
+    shared->capacity = cap ? static_cast<int>(*cap) : 0;
+}
+
+void ConnectionPool::sweep(apr_time_t now) noexcept {
+    if (!idle) return;
+    // A one-off connection since the last sweep (however short it was)
+    // means the kept ones are in somebody's way.
+    const unsigned seen = shared->wanted.load();
+    const bool wanted = seen != idle->wanted_seen || shared->waiting.load() > 0;
+    std::lock_guard<std::mutex> lock(idle->mutex);
+    idle->wanted_seen = seen;
+    if (idle->entries.empty()) return;
+    std::size_t keep = 0;
+    for (const Idle::Entry& e : idle->entries) {
+        if (wanted || now - e.since > kIdleExpiry) {
+            close_fd(e.fd);
+            --shared->open;
+        } else {
+            idle->entries[keep++] = e;
+        }
+    }
+    idle->entries.resize(keep);
+}
+
+}  // namespace fastcgi::httpd

@@ -1,0 +1,73 @@
+// Connections kept open to an application across requests (FCGI_KEEP_CONN).
+//
+// An application process that serves one connection at a time (libfcgi,
+// Perl FCGI, php-cgi's workers) is held by a kept connection even while it
+// is idle, so an idle connection in one httpd child could starve a request
+// of another child waiting in the application's listen queue. The pool
+// therefore bounds the connections kept to an application by what it can
+// serve at once (-max-conns; for a static app its -processes; for an
+// external one what it answers to FCGI_GET_VALUES, asked once in the
+// background, or 1), counted across all httpd children in shared
+// memory. A request that finds no idle connection and no room opens a
+// one-off connection (no FCGI_KEEP_CONN) and counts itself as waiting;
+// while anyone waits, kept connections are closed instead of kept idle, by
+// the request that finishes with one or by each child's sweeper thread
+// within a few milliseconds. Idle connections are also closed after
+// kIdleExpiry.
+//
+// Lifetime: the shared counters live in pconf (one set per configuration
+// generation, created before the children fork); each child's idle lists
+// and sweeper live in pchild. Thread-safe: a mutex per application and
+// child for the idle list, atomics for the shared counters.
+#pragma once
+
+#include "app_registry.hpp"
+#include "httpd.hpp"
+
+namespace fastcgi::httpd {
+
+class ConnectionPool {
+public:
+    /// How long a connection may stay idle in the pool.
+    static constexpr apr_interval_time_t kIdleExpiry = apr_time_from_sec(3);
+
+    /// post_config, in the parent: a slot for every app that reuses
+    /// connections. Returns OK or an error status.
+    static int create(apr_pool_t* pconf, server_rec* s);
+    /// child_init: this child's idle lists and its sweeper thread.
+    static void start_child(apr_pool_t* pchild, server_rec* s);
+
+    /// The pool of `app`, or nullptr when it does not reuse connections.
+    static ConnectionPool* of(const App& app) noexcept;
+
+    /// A live idle connection (its descriptor), or -1.
+    int take_idle() noexcept;
+    /// Room for one more kept connection: true (and counted) or false
+    /// (also while nobody knows yet what the app can serve).
+    bool reserve() noexcept;
+    /// A kept connection after a clean exchange: kept idle, or closed when
+    /// someone waits for the application.
+    void give_back(int fd) noexcept;
+    /// A kept connection that may not be reused: closed and uncounted.
+    void discard(int fd) noexcept;
+    /// A one-off connection is opened (+1) or closed (-1).
+    void waiting(int delta) noexcept;
+
+    struct Shared;
+    struct Idle;
+    ConnectionPool() = default;
+    ConnectionPool(const ConnectionPool&) = delete;
+    ConnectionPool& operator=(const ConnectionPool&) = delete;
+    ~ConnectionPool();
+    /// Closes idle connections that expired, or all of them while someone
+    /// waits; the sweeper calls it.
+    void sweep(apr_time_t now) noexcept;
+    /// For an external app without -max-conns: asks it (FCGI_GET_VALUES)
+    /// once per generation, in one child; the sweeper calls it.
+    void learn_capacity(server_rec* s, const App& app) noexcept;
+
+    Shared* shared = nullptr;
+    Idle* idle = nullptr;
+};
+
+}  // namespace fastcgi::httpd

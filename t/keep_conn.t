@@ -1,0 +1,198 @@
+# Connection reuse (FCGI_KEEP_CONN): the same app process and connection
+# serve a client's requests; a connection whose client vanished, whose
+# exchange was cut or stopped early, or whose app closed it is never reused;
+# apps that ignore FCGI_KEEP_CONN still work; a one-process static app is
+# never starved by kept connections; what an app can serve is asked with
+# FCGI_GET_VALUES.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test;
+use Apache::TestUtil;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use FastCGITest;
+use IO::Socket::IP;
+use LWP::UserAgent;
+use POSIX ();
+use Socket qw(SOCK_STREAM);
+use Time::HiRes qw(time);
+
+plan tests => 26, need_module 'fastcgi';
+
+my $start_mark = log_mark();
+start_apps(qw(c c_tcp raw perl));
+start_apps('go') if have_go();
+start_apps('php') if have_php_cgi();
+my $base = 'http://' . server_host() . ':' . server_port();
+
+# Until an external app's answer to FCGI_GET_VALUES is in (the children ask
+# in the background, again every second while the app is not up), nothing
+# is kept: wait for it (a generation that already knows does not ask again).
+for my $app (qw(keep keep-raw keep-perl), (have_go() ? 'keep-go' : ()), (have_php_cgi() ? 'keep-php' : ())) {
+    FastCGITest::wait_match(sub { log_since($start_mark) }, qr/\Q$app.fcgi" at \E.*keeping up to/, 4);
+}
+
+# One client over one HTTP keep-alive connection, so that its requests are
+# served by one httpd child (kept connections belong to a child).
+sub client { LWP::UserAgent->new(keep_alive => 1, timeout => 30) }
+
+sub conn_ids {
+    my ($ua, $path, $n) = @_;
+    my @ids;
+    for (1 .. $n) {
+        my $res = $ua->get("$base$path");
+        push @ids, $res->code == 200 && $res->content =~ /^conn=(\d+:\d+)$/m ? $1 : 'fail:' . $res->code;
+    }
+    return @ids;
+}
+sub distinct { my %h = map { $_ => 1 } @_; scalar keys %h }
+# Whether the last three of a client's answers came over one connection: a
+# client that lands on another httpd child goes without for a request or two
+# while the connection kept by the first child is released.
+sub settles { my @l = @_[-3 .. -1]; return (distinct(@l) == 1 && $l[0] =~ /^\d/) ? 1 : 0 }
+
+# ---- reuse: one app process, one connection, many requests
+{
+    my @ids = conn_ids(client(), '/ext/keep.fcgi?conn', 10);
+    ok t_cmp(scalar(grep { /^\d/ } @ids), 10, '-keep-conn: 10 requests answered');
+    ok t_cmp(distinct(@ids), 1, "-keep-conn: one app process and one connection served all 10 (@ids[0..2] ...)");
+
+    @ids = conn_ids(client(), '/ext/c.fcgi?conn', 5);
+    ok t_cmp(distinct(@ids), 5, "without -keep-conn (external default): a new connection per request (@ids)");
+
+    @ids = conn_ids(client(), '/static1/resp?conn', 10);
+    ok t_cmp(scalar(grep { /^\d/ } @ids), 10, 'static app: 10 requests answered');
+    ok t_cmp(distinct(@ids), 1, "static app (-processes 1): reuse is the default, one connection (@ids[0..2] ...)");
+
+    @ids = conn_ids(client(), '/ext/keep-tcp.fcgi?conn', 5);
+    ok t_cmp(distinct(@ids) == 1 && $ids[0] =~ /^\d/ ? 1 : 0, 1, "-keep-conn over TCP (-max-conns 2): one connection (@ids[0..1] ...)");
+
+    my $ua = client();
+    my $res;
+    my @bodies = map { $res = $ua->get("$base/ext/keep-perl.fcgi?pid"); $res->code . ' ' . $res->content } 1 .. 5;
+    ok t_cmp(distinct(@bodies), 1, "Perl FCGI app with -keep-conn: same process for 5 requests ($bodies[0])");
+}
+
+# ---- a connection whose client went away mid-response is not reused
+{
+    my $ua = client();
+    my ($before) = conn_ids($ua, '/ext/keep.fcgi?conn', 1);
+    my $s = IO::Socket::IP->new(PeerHost => server_host(), PeerPort => server_port(), Type => SOCK_STREAM);
+    print $s "GET /ext/keep.fcgi?conn&size=50000000 HTTP/1.1\r\nHost: x\r\n\r\n";
+    my ($got, $buf) = (0, '');
+    my $first = '';
+    while ($got < 1048576) {
+        my $n = sysread($s, $buf, 65536);
+        last unless $n;
+        $first .= $buf if length($first) < 4096;
+        $got += $n;
+    }
+    close $s;
+    my ($vanished) = $first =~ /conn=(\d+:\d+)/;
+    $vanished //= 'none';
+    select undef, undef, undef, 0.5;
+    my @after = conn_ids(client(), '/ext/keep.fcgi?conn', 3);
+    ok t_cmp(scalar(grep { /^\d/ } @after), 3, 'after a client vanished mid-response: requests answered');
+    ok t_cmp(scalar(grep { $_ eq $vanished } @after), 0,
+             "... and never over the vanished client's connection ($vanished; after: @after)");
+}
+
+# ---- an exchange cut by -idle-timeout does not leave its connection behind
+{
+    my $ua = client();
+    my @ids = conn_ids($ua, '/ext/keep-idle.fcgi?conn', 2);
+    ok t_cmp(distinct(@ids), 1, "-keep-conn -idle-timeout 2: kept ($ids[0])");
+    my $res = $ua->get("$base/ext/keep-idle.fcgi?conn&flush&hang");
+    my ($cut) = ($res->content // '') =~ /conn=(\d+:\d+)/;
+    $cut //= 'none';
+    ok t_cmp($cut, $ids[0], 'the hanging request went over the kept connection');
+    my @after = conn_ids(client(), '/ext/keep-idle.fcgi?conn', 2);
+    ok t_cmp(scalar(grep { /^\d/ } @after), 2, 'after the idle timeout: the next requests are answered');
+    ok t_cmp(scalar(grep { $_ eq $cut } @after), 0, "... over a new connection (@after)");
+}
+
+# ---- an exchange stopped early (HEAD: the body is not read) is not reused
+{
+    my $ua = client();
+    my ($kept) = conn_ids($ua, '/ext/keep.fcgi?conn', 1);
+    my $res = $ua->head("$base/ext/keep.fcgi?conn&size=3000000");
+    ok t_cmp($res->code, 200, 'HEAD over a kept connection: 200');
+    my @after = conn_ids($ua, '/ext/keep.fcgi?conn', 2);
+    ok t_cmp(scalar(grep { $_ eq $kept } @after), 0, "after a HEAD the half-read connection is gone ($kept; after: @after)");
+    # (a fresh client may land on another httpd child, whose first request
+    # goes without while the connection kept by this one is released)
+    my @fresh = conn_ids(client(), '/ext/keep.fcgi?conn', 8);
+    ok t_cmp(settles(@fresh), 1, "... and a new one is kept (@fresh)");
+}
+
+# ---- an app that ignores FCGI_KEEP_CONN (raw.pl closes after each request)
+{
+    my $ua = client();
+    my @codes = map { my $r = $ua->get("$base/ext/keep-raw.fcgi?ok"); $r->code . ':' . $r->content } 1 .. 6;
+    ok t_cmp(scalar(grep { $_ eq "200:raw ok\n" } @codes), 6, 'app that closes its connections: 6 of 6 answered');
+    my $mark = log_mark();
+    @codes = map { my $r = $ua->get("$base/ext/keep-raw.fcgi?ok"); $r->code } 1 .. 4;
+    ok t_cmp("@codes", '200 200 200 200', '... again');
+    ok t_cmp(scalar(unexpected_errors($mark)), 0, '... and no error logged');
+}
+
+# ---- a one-process static app under 64 parallel clients
+{
+    my $t0 = time;
+    my @pids;
+    pipe(my $rd, my $wr) or die;
+    for my $i (1 .. 64) {
+        my $pid = fork // die;
+        if ($pid == 0) {
+            close $rd;
+            # one TCP connection per request: under this load mpm_event closes
+            # idle keep-alive client connections, which LWP would report as 500
+            my $ok = 0;
+            for (1 .. 3) {
+                my $r = http(path => "/static1/resp?sleep=5&write=ok$i", timeout => 30);
+                $ok++ if $r->{status} == 200 && $r->{body} eq "ok$i";
+            }
+            syswrite $wr, "$ok\n";
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    close $wr;
+    my $total = 0;
+    while (my $line = <$rd>) { $total += $line }
+    waitpid($_, 0) for @pids;
+    my $elapsed = time - $t0;
+    ok t_cmp($total, 192, '64 clients x 3 requests to a -processes 1 static app: all answered');
+    # 192 requests of 5 ms each, served one at a time: about 1 s of work.
+    ok t_cmp($elapsed < 15 ? 1 : 0, 1, sprintf('... within 15 s (%.1f s): kept connections never starve it', $elapsed));
+}
+
+# ---- what the apps say they can serve (FCGI_GET_VALUES), logged once
+{
+    my $log = log_since(0);
+    ok t_cmp($log =~ /keep\.fcgi" at unix:\S+c\.sock: keeping up to 1 connection\(s\) open \(FCGI_GET_VALUES: no answer/ ? 1 : 0, 1,
+             'libfcgi does not answer FCGI_GET_VALUES: one connection kept');
+    if (have_php_cgi()) {
+        ok t_cmp($log =~ /keep-php\.fcgi".*keeping up to 2 connection\(s\).*FCGI_MAX_CONNS=2/ ? 1 : 0, 1,
+                 'php-cgi (PHP_FCGI_CHILDREN=2) answers FCGI_MAX_CONNS=2: two kept');
+    } else {
+        skip 'php-cgi not installed';
+    }
+    if (have_go()) {
+        ok t_cmp($log =~ /keep-go\.fcgi".*keeping up to 1024 connection\(s\).*FCGI_MPXS_CONNS=1/ ? 1 : 0, 1,
+                 'Go net/http/fcgi multiplexes (FCGI_MPXS_CONNS=1): no bound');
+        my $ua = client();
+        my @r = map { $ua->get("$base/ext/keep-go.fcgi?pid")->code } 1 .. 5;
+        ok t_cmp("@r", '200 200 200 200 200', 'Go app with -keep-conn answers');
+    } else {
+        skip 'Go not built' for 1 .. 2;
+    }
+}
+
+# ---- nothing left behind
+{
+    my $mark = log_mark();
+    my @ids = conn_ids(client(), '/ext/keep.fcgi?conn', 8);
+    ok t_cmp(settles(@ids), 1, "still kept at the end (@ids)");
+}
