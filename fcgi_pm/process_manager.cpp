@@ -20,7 +20,7 @@
 #include "leftovers.hpp"
 #include "listen_socket.hpp"
 #include "scaling_policy.hpp"
-#include "socket_names.hpp"
+#include "fastcgi/socket_names.hpp"
 #include "spawner.hpp"
 
 namespace fastcgi::pm {

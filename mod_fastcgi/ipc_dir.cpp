@@ -13,8 +13,8 @@
 
 #include "app_registry.hpp"
 #include "fastcgi/app_options.hpp"
-#include "../fcgi_pm/identity.hpp"
-#include "../fcgi_pm/socket_names.hpp"
+#include "fastcgi/identity.hpp"
+#include "fastcgi/socket_names.hpp"
 #include "ipc_dir.hpp"
 
 namespace fastcgi::httpd {
@@ -83,12 +83,12 @@ int resolve_address(apr_pool_t* pconf, server_rec* s, const std::string& dir, Ap
         // original: by default httpd's User and Group.
         const std::string& u = app->config.user;
         const std::string& g = app->config.group;
-        app->wrapper_user = pm::user_name(u.empty() ? "#" + std::to_string(ap_unixd_config.user_id) : u);
-        app->wrapper_group = pm::group_name(g.empty() ? "#" + std::to_string(ap_unixd_config.group_id) : g);
+        app->wrapper_user = user_name(u.empty() ? "#" + std::to_string(ap_unixd_config.user_id) : u);
+        app->wrapper_group = group_name(g.empty() ? "#" + std::to_string(ap_unixd_config.group_id) : g);
     }
     const std::string& sock = app->config.socket_path;
     if (sock.empty()) {
-        app->socket_path = pm::static_socket_path(dir, app->config.filename, app->wrapper_user, app->wrapper_group);
+        app->socket_path = static_socket_path(dir, app->config.filename, app->wrapper_user, app->wrapper_group);
     } else {
         app->socket_path = sock.front() == '/' ? sock : dir + "/" + sock;
     }

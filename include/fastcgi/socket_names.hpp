@@ -9,21 +9,26 @@
 #include <string>
 #include <string_view>
 
-namespace fastcgi::pm {
+#include "fastcgi/md5.hpp"
 
-/// Lower-case hex MD5 of `s` (APR's apr_md5).
-std::string md5_hex(std::string_view s);
+namespace fastcgi {
+
+/// What is hashed for an app run as user/group (the original's
+/// path + user + group).
+inline std::string identity_key(const std::string& app, const std::string& user, const std::string& group) {
+    return app + user + group;
+}
 
 inline std::string static_socket_path(const std::string& ipc_dir, const std::string& app,
                                       const std::string& user = {}, const std::string& group = {}) {
-    return ipc_dir + "/" + md5_hex(app + user + group);
+    return ipc_dir + "/" + md5_hex(identity_key(app, user, group));
 }
 
 inline std::string dynamic_socket_path(const std::string& ipc_dir, const std::string& app, const std::string& user,
                                        const std::string& group) {
-    return ipc_dir + "/dynamic/" + md5_hex(app + user + group);
+    return ipc_dir + "/dynamic/" + md5_hex(identity_key(app, user, group));
 }
 
 inline constexpr const char* kPmSocketName = "pm.sock";
 
-}  // namespace fastcgi::pm
+}  // namespace fastcgi
