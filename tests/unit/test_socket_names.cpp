@@ -53,6 +53,17 @@ TEST(SocketNames, StaticWithoutWrapperIsTheOriginals) {
     EXPECT_EQ(static_socket_path("/ipc", "/srv/mft/htdocs/static/st.fcgi"), "/ipc/73402c777e0980f4a184ac1b16abb569");
 }
 
+// Defect 4 of issue 14: path + user + group concatenated let user "ab" +
+// group "c" and user "a" + group "bc" share one socket, so one identity's
+// requests reached a process running as the other.
+TEST(SocketNames, IdentitiesNeverShareASocket) {
+    EXPECT_NE(dynamic_socket_path("/ipc", "/w/app", "ab", "c"), dynamic_socket_path("/ipc", "/w/app", "a", "bc"));
+    EXPECT_NE(static_socket_path("/ipc", "/w/app", "ab", "c"), static_socket_path("/ipc", "/w/app", "a", "bc"));
+    // ... nor can a path swallow the identity
+    EXPECT_NE(dynamic_socket_path("/ipc", "/w/app-", "-", ""), dynamic_socket_path("/ipc", "/w/app", "-", "-"));
+    EXPECT_NE(static_socket_path("/ipc", "/w/appu", "", "g"), static_socket_path("/ipc", "/w/app", "u", "g"));
+}
+
 TEST(SocketNames, DistinctPlacesAndStable) {
     EXPECT_EQ(dynamic_socket_path("/ipc", "/w/app", "-", "-").rfind("/ipc/dynamic/", 0), 0u);
     EXPECT_EQ(dynamic_socket_path("/ipc", "/w/app", "-", "-"), dynamic_socket_path("/ipc", "/w/app", "-", "-"));

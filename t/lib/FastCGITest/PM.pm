@@ -531,7 +531,8 @@ sub ipc_files {
     return @out;
 }
 
-sub md5_name { md5_hex(join '', @_) }
+# A socket name: md5 of the path alone, or of path NUL user NUL group.
+sub md5_name { md5_hex(join "\0", @_) }
 
 # /proc/net/unix: path => inode of every bound Unix socket.
 sub unix_socket_inodes {
