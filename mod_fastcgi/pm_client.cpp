@@ -10,9 +10,9 @@
 
 #include <unixd.h>
 
-#include "../fcgi_pm/pm_launch.hpp"
 #include "fastcgi/socket_names.hpp"
 #include "app_registry.hpp"
+#include "pm_launch.hpp"
 
 namespace fastcgi::httpd {
 
@@ -56,7 +56,7 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
                              "FastCGI: there is no fastcgi wrapper set, user/group options are ignored");
                 break;
             }
-    return pm::launch_process_manager(pconf, s, cfg);
+    return launch_process_manager(pconf, s, cfg);
 }
 
 void open_pm_channel(apr_pool_t* pchild) {

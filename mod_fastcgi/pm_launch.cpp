@@ -5,15 +5,36 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-
 #include <ap_listen.h>
 
-#include "../mod_fastcgi/hook_guard.hpp"
-#include "process_manager.hpp"
+#include "hook_guard.hpp"
 
-namespace fastcgi::pm {
+namespace fastcgi::httpd {
 
 namespace {
+
+using pm::PmConfig;
+
+int httpd_level(pm::LogLevel l) {
+    switch (l) {
+    case pm::LogLevel::Alert: return APLOG_ALERT;
+    case pm::LogLevel::Crit: return APLOG_CRIT;
+    case pm::LogLevel::Err: return APLOG_ERR;
+    case pm::LogLevel::Warning: return APLOG_WARNING;
+    case pm::LogLevel::Notice: return APLOG_NOTICE;
+    case pm::LogLevel::Info: return APLOG_INFO;
+    case pm::LogLevel::Debug: return APLOG_DEBUG;
+    }
+    return APLOG_ERR;
+}
+
+/// The PM's log lines, into httpd's error log as if logged where the PM
+/// logged them.
+pm::LogSink error_log_of(server_rec* s) {
+    return [s](pm::LogLevel level, int err, const char* file, int line, const std::string& msg) {
+        ap_log_error_(file, line, APLOG_MODULE_INDEX, httpd_level(level), err, s, "%s", msg.c_str());
+    };
+}
 
 struct Launch {
     apr_pool_t* pconf;
@@ -54,7 +75,7 @@ apr_status_t fork_pm(Launch& l) {
         if (::getppid() != parent) _exit(0);
         ap_close_listeners();
         ::prctl(PR_SET_NAME, "fcgi-pm");
-        run_process_manager(l.cfg, l.s);
+        pm::run_process_manager(l.cfg, error_log_of(l.s));
     }
     if (rv != APR_INPARENT) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, l.s, "FastCGI: cannot fork the process manager");
@@ -68,8 +89,8 @@ apr_status_t fork_pm(Launch& l) {
 }  // namespace
 
 int launch_process_manager(apr_pool_t* pconf, server_rec* s, const PmConfig& cfg) {
-    auto* l = httpd::pool_new<Launch>(pconf, Launch{pconf, s, cfg, {}, 0});
+    auto* l = pool_new<Launch>(pconf, Launch{pconf, s, cfg, {}, 0});
     return fork_pm(*l) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-}  // namespace fastcgi::pm
+}  // namespace fastcgi::httpd
