@@ -331,11 +331,6 @@ void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
     a.rules.on_spawn(a.state, i, child.pid, now);
     record();
     launching_.push_back({child.status_fd, child.pid, &a, i, reused});
-    // The exec result is waited for here: the loop stalls meanwhile.
-    pollfd p{child.status_fd, POLLIN, 0};
-    while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
-    }
-    if (const auto r = exec_result(child.status_fd)) finish_launch_at(launching_.size() - 1, *r, false);
 }
 
 void Manager::failed_start(Managed& a, std::size_t i, TimePoint now) {

@@ -7,7 +7,10 @@
 //
 // Single-threaded, POSIX only, logs through a LogSink: run_process_manager()
 // (process_manager.hpp) drives it in the PM process; the unit tests drive it
-// one iteration at a time.
+// one iteration at a time. A spawn never blocks the loop: the instance
+// counts as running from fork on, and its exec result (read from the
+// spawner's status pipe among the loop's other descriptors) decides whether
+// it is logged as started or as a failed start.
 #pragma once
 
 #include <sys/types.h>

@@ -1,6 +1,8 @@
 // The process manager's loop without httpd: real /bin/sh apps spawned on
 // their listening socket, reaped and restarted, a datagram from a "child",
-// and an exec failure.
+// an exec failure, and a spawn whose pre-exec step (initgroups() with a
+// slow NSS lookup, here a sleep injected before the identity change) takes
+// seconds while the loop goes on serving messages and reaping.
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -30,6 +32,15 @@ namespace fs = std::filesystem;
 using Ms = std::chrono::milliseconds;
 
 namespace {
+
+/// Runs in a spawned child before its identity change: three seconds for
+/// an app in a directory named "slow", as a slow initgroups() would.
+void slow_in_slow_dirs() {
+    char cwd[4096];
+    if (!::getcwd(cwd, sizeof cwd)) return;
+    const std::size_t n = std::strlen(cwd);
+    if (n >= 5 && std::strcmp(cwd + n - 5, "/slow") == 0) ::sleep(3);
+}
 
 class ManagerTest : public ::testing::Test {
 protected:
@@ -181,6 +192,45 @@ TEST_F(ManagerTest, ExecFailureIsAFailedStartNotAnExit) {
     EXPECT_FALSE(logged("\"" + app + "\" started")) << log();
     EXPECT_EQ(manager_->launching(), 0u);
     manager_->end_instances();
+}
+
+// Issue 14, defect 6: the PM waited on the exec-status pipe while the child
+// ran initgroups(); a slow NSS lookup froze reaping and messages.
+TEST_F(ManagerTest, SlowSpawnDoesNotStallMessagesOrReaping) {
+    const std::string slow = script("slow/app.sh", "exec sleep 30");
+    const std::string dyn = script("fast/dyn.sh", "exec sleep 30");
+    add_static(slow);
+    Manager& m = start();
+    m.set_before_identity(slow_in_slow_dirs);
+    const auto t0 = std::chrono::steady_clock::now();
+    m.iterate(0);  // spawns the slow one
+    ASSERT_EQ(m.launching(), 1u);
+
+    PmMessage msg;
+    msg.type = PmMessageType::Start;
+    msg.path = dyn;
+    msg.user = "-";
+    msg.group = "-";
+    send(msg);
+    const std::string dyn_started = "\\(dynamic\\) server \"" + dyn + "\" started \\(pid (\\d+)\\)";
+    ASSERT_TRUE(run_until([&] { return logged(dyn_started); }, Ms(1500))) << "a message waited for a slow spawn:\n"
+                                                                          << log();
+    const int pid = logged_pid(dyn_started);
+    ::kill(pid, SIGKILL);
+    ASSERT_TRUE(run_until([&] { return logged("\\(pid " + std::to_string(pid) + "\\) terminated due to uncaught signal"); },
+                          Ms(1000)))
+        << log();
+    const auto meanwhile = std::chrono::steady_clock::now() - t0;
+    EXPECT_LT(meanwhile, Ms(2500)) << "message and reaping happened after the slow spawn";
+    EXPECT_EQ(m.launching(), 1u) << "the slow spawn is still between fork and exec";
+    EXPECT_FALSE(logged("server \"" + slow + "\" started")) << log();
+
+    // ... and when its exec is done it is logged as started, once.
+    ASSERT_TRUE(run_until([&] { return logged("server \"" + slow + "\" started \\(pid (\\d+)\\)"); }, Ms(5000)))
+        << log();
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, Ms(2900));
+    EXPECT_EQ(m.launching(), 0u);
+    m.end_instances();
 }
 
 }  // namespace
