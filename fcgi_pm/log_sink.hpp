@@ -4,6 +4,7 @@
 // place in the source that logged it.
 #pragma once
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <functional>
@@ -32,7 +33,7 @@ public:
 
     __attribute__((format(printf, 4, 5))) void operator()(LogAt at, int err, const char* fmt, ...) const {
         if (!sink_) return;
-        char buf[2048];
+        char buf[8192];  // httpd cuts a line at MAX_STRING_LEN (8192) too
         va_list ap;
         va_start(ap, fmt);
         const int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
