@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <exception>
 
 #include <ap_listen.h>
 
@@ -99,7 +100,15 @@ apr_status_t fork_pm(Launch& l, apr_interval_time_t pause) {
         ap_close_listeners();
         ::prctl(PR_SET_NAME, "fcgi-pm");
         if (pause > 0) sleep_for(pause);
-        pm::run_process_manager(l.cfg, error_log_of(l.s));
+        // Nothing may unwind from here into the copy of httpd's parent.
+        try {
+            pm::run_process_manager(l.cfg, error_log_of(l.s));
+        } catch (const std::exception& e) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, l.s, "FastCGI: process manager: internal error: %s", e.what());
+        } catch (...) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, l.s, "FastCGI: process manager: internal error");
+        }
+        _exit(1);
     }
     if (rv != APR_INPARENT) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, l.s, "FastCGI: cannot fork the process manager");
