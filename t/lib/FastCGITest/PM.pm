@@ -48,6 +48,7 @@ my %offset = (
     lifecycle  => 15,
     wrapper    => 16,
     conftest   => 17,   # pm_config_errors.t (apache2 -t only)
+    sendfile   => 18,   # pm_sendfile.t
 );
 
 sub port_of { FastCGITest::Ports::base() + ($offset{ $_[0] } // die "no port for $_[0]") }
