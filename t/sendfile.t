@@ -17,14 +17,14 @@ use POSIX ();
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time sleep);
 
-plan tests => 99, need_module 'fastcgi';
+plan tests => 107, need_module 'fastcgi';
 
 my $dir  = t_dir() . '/sendfile';
 my $root = "$dir/root";
 my $app_file = docroot() . '/sf/app.fcgi';
 my $parent = httpd_pid();
 my $mark0  = log_mark();
-start_apps('sf');
+start_apps('sf', 'c');
 
 # ---- the files the repository cannot hold
 my $big_size = 100 * 1048576;
@@ -110,6 +110,22 @@ sub no_handoff_headers {
              'HEAD: the headers of the file, no body');
 }
 
+# ---- the exchange runs to its end first
+{
+    my $r = http(path => '/sf/app.fcgi?rawhead=' . url_encode("X-Sendfile: $root/small.txt\r\n\r\n") . '&size=5242880',
+                 timeout => 30);
+    ok t_cmp("$r->{status} $r->{body}", "200 $small", 'a 5 MB app body after X-Sendfile is read and discarded');
+    my $m = log_mark();
+    # (on the 4-worker app: the one-worker app would be gone)
+    $r = http(path => '/sf/multi.fcgi?rawhead=' . url_encode("X-Sendfile: $root/small.txt\r\n\r\n") . '&write=x&exit=3');
+    ok t_cmp("$r->{status} " . ($r->{body} =~ /small file/ ? 'file' : 'no file') . ' ' . no_handoff_headers($r),
+             '502 no file 1', 'the app dies before FCGI_END_REQUEST: 502, no file');
+    ok t_cmp(log_line($m, qr{/sf/multi\.fcgi}, qr/closed the connection before FCGI_END_REQUEST/) ? 1 : 0, 1,
+             '... logged as any early close');
+    $r = sendfile("$dir/outside/secret.txt", "X-Sendfile: $root/small.txt");
+    ok t_cmp("$r->{status} $r->{body}", "200 $small", 'X-Sendfile repeated: the last one counts');
+}
+
 # ---- 100 MB: checksummed, httpd's memory bounded
 {
     sleep 0.3;
@@ -125,6 +141,15 @@ sub no_handoff_headers {
     my ($grow, $who) = rss_growth($before, \%max);
     ok t_cmp($grow < 10240 ? 1 : 0, 1, "100 MB: largest RSS growth of an httpd child $grow kB (< 10 MB)");
     t_debug(sprintf '100 MB via X-Sendfile in %.2f s (%.0f MB/s)', $secs, 100 / ($secs || 1e-6));
+}
+
+# ---- EnableSendfile On and EnableMMAP Off send the same bytes
+for my $app (qw(sendfile-on mmap-off)) {
+    my $q = "/sf/$app.fcgi?rawhead=" . url_encode("X-Sendfile: $root/big.bin\r\n\r\n");
+    my $r = http(path => $q, sink => 1, timeout => 60);
+    ok t_cmp("$r->{status} $r->{body_len} $r->{body_md5}", "200 $big_size " . pattern_md5($big_size), "$app: 100 MB, md5");
+    $r = http(path => $q, headers => [Range => 'bytes=52-55']);
+    ok t_cmp("$r->{status} $r->{body}", '206 abcd', "$app: Range");
 }
 
 # ---- Range and conditional GET, as for a static file
@@ -300,5 +325,6 @@ leak_check('X-Sendfile', 40, sub { http(path => '/sf/app.fcgi?rawhead=' . url_en
 my ($ok, $why) = crash_check($mark0, $parent);
 ok t_cmp($ok, 1, "httpd did not crash ($why)");
 my @bad = unexpected_errors($mark0, qr/X-(Sendfile|Accel-Redirect) ".*" refused/, qr/error parsing headers: invalid Status/,
+                           qr/closed the connection before FCGI_END_REQUEST/,
                            qr{AH01630: client denied by server configuration: .*/sendfile/protected/});
 ok t_cmp(scalar(@bad), 0, "no unexpected error lines:\n" . join("\n", @bad));
