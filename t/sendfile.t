@@ -10,6 +10,7 @@ use Apache::TestUtil;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FastCGITest;
+use FastCGITest::Auth qw(make_htpasswd basic_auth);
 use Digest::MD5 qw(md5_hex);
 use HTTP::Date ();
 use IO::Socket::IP;
@@ -17,7 +18,7 @@ use POSIX ();
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time sleep);
 
-plan tests => 107, need_module 'fastcgi';
+plan tests => 111, need_module 'fastcgi';
 
 my $dir  = t_dir() . '/sendfile';
 my $root = "$dir/root";
@@ -259,6 +260,17 @@ for my $c (@refusals) {
     $r = http(path => '/sf-protected/file.txt');
     ok t_cmp($r->{status}, 403, '... as for a client');
 
+    make_htpasswd();
+    $r = handoff('app', ['X-Accel-Redirect: /sf-authed/plain.txt']);
+    ok t_cmp($r->{status}, 401, 'X-Accel-Redirect to a Basic-auth location, no credentials: 401');
+    ok t_cmp(hdr($r, 'WWW-Authenticate') // '', qr/Basic realm="sf-authed"/, '... with the challenge');
+    $r = handoff('app', ['X-Accel-Redirect: /sf-authed/plain.txt'],
+                 http => { headers => [Authorization => basic_auth('alice', 'wonderland')] });
+    ok t_cmp($r->{status}, 401, '... a user the location does not admit: 401');
+    $r = handoff('app', ['X-Accel-Redirect: /sf-authed/plain.txt'],
+                 http => { headers => [Authorization => basic_auth('bob', 'secret')] });
+    ok t_cmp("$r->{status} $r->{body}", "200 $plain", "... the client's own credentials for bob: 200");
+
     for my $c (['/sf-internal/../protected/file.txt', qr/"\.\." segment/], ['/sf-internal/%2e%2e/outside/secret.txt', qr/"\.\." segment/],
                ['sf-internal/small.txt', qr/not an absolute path/], ['//evil.example/x', qr/not an absolute path/]) {
         my ($uri, $why) = @$c;
@@ -326,5 +338,6 @@ my ($ok, $why) = crash_check($mark0, $parent);
 ok t_cmp($ok, 1, "httpd did not crash ($why)");
 my @bad = unexpected_errors($mark0, qr/X-(Sendfile|Accel-Redirect) ".*" refused/, qr/error parsing headers: invalid Status/,
                            qr/closed the connection before FCGI_END_REQUEST/,
-                           qr{AH01630: client denied by server configuration: .*/sendfile/protected/});
+                           qr{AH01630: client denied by server configuration: .*/sendfile/protected/},
+                           qr{AH01631: user alice: authorization failure for "/sf-authed/plain\.txt"});
 ok t_cmp(scalar(@bad), 0, "no unexpected error lines:\n" . join("\n", @bad));
