@@ -16,7 +16,8 @@ void cut_to_connection_filters(request_rec* r) {
 }  // namespace
 
 Responder::Responder(request_rec* r, const App& app, bool nph)
-    : r_(r), app_(app), nph_(nph), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
+    : r_(r), app_(app), nph_(nph), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
+      handoff_(r, app) {
     if (nph_) {
         headers_done_ = true;
         cut_to_connection_filters(r_);
@@ -24,7 +25,7 @@ Responder::Responder(request_rec* r, const App& app, bool nph)
 }
 
 void Responder::add_body(apr_bucket* owner, apr_size_t offset, apr_size_t len) {
-    if (len == 0 || r_->header_only) return;
+    if (len == 0 || r_->header_only || discard_body_) return;
     apr_bucket* b = nullptr;
     apr_bucket_copy(owner, &b);
     b->start += static_cast<apr_off_t>(offset);
@@ -56,7 +57,15 @@ Step Responder::on_stdout(apr_bucket* owner, apr_size_t offset, std::string_view
 
 Step Responder::on_headers() {
     applied_ = apply_response_headers(r_, parser_.headers());
+    // claim() also strips the two headers from a response that fails.
+    if (handoff_.claim(parser_.headers()) && applied_.verdict != HeaderVerdict::Invalid) {
+        // Read the exchange to its end (the app is then free) and discard the body.
+        applied_.verdict = HeaderVerdict::HandOff;
+        discard_body_ = true;
+    }
     switch (applied_.verdict) {
+    case HeaderVerdict::HandOff:
+        return Step::Continue;
     case HeaderVerdict::Stream:
         return r_->header_only ? Step::Stop : Step::Continue;
     case HeaderVerdict::Invalid:
@@ -125,6 +134,8 @@ int Responder::finish(const Outcome& outcome) {
         return applied_.status;
     case HeaderVerdict::Invalid:
         return HTTP_BAD_GATEWAY;
+    case HeaderVerdict::HandOff:
+        return handoff_.serve();
     case HeaderVerdict::Stream:
         break;
     }

@@ -8,6 +8,7 @@
 
 #include "app_registry.hpp"
 #include "fastcgi/header_block.hpp"
+#include "file_handoff.hpp"
 #include "outcome.hpp"
 #include "response_headers.hpp"
 #include "response_sink.hpp"
@@ -42,6 +43,8 @@ private:
     bool headers_done_ = false;
     bool header_error_ = false;
     bool sent_ = false;  ///< something went down the filter chain
+    FileHandoff handoff_;
+    bool discard_body_ = false;  ///< the app's body is not wanted (HandOff)
 };
 
 }  // namespace fastcgi::httpd

@@ -18,6 +18,7 @@ enum class HeaderVerdict {
     ExternalRedirect,  ///< Location: other with no Status: 302
     Conditional,       ///< ap_meets_conditions answered (304, 412)
     Invalid,           ///< bad Status: 502
+    HandOff,           ///< X-Sendfile / X-Accel-Redirect (file_handoff.hpp), set by the responder
 };
 
 struct AppliedHeaders {

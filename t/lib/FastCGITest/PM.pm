@@ -49,6 +49,7 @@ my %offset = (
     wrapper    => 16,
     conftest   => 17,   # pm_config_errors.t (apache2 -t only)
     parent     => 18,   # pm_parent.t
+    sendfile   => 19,   # pm_sendfile.t
 );
 
 sub port_of { FastCGITest::Ports::base() + ($offset{ $_[0] } // die "no port for $_[0]") }
