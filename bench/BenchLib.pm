@@ -63,6 +63,10 @@ sub parse_wrk {
     $m{errs} += $1 if $t =~ /Non-2xx or 3xx responses:\s+(\d+)/;
     $m{errs} += $1 + $2 + $3 + $4 if $t =~ /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/;
     $m{fail} = 'no Requests/sec in wrk output' unless defined $m{rps};
+    if ($t =~ /^\s*0 requests in /m) {          # nothing answered: wrk's latencies are zeros
+        ($m{p50}, $m{p99}) = (undef, undef);
+        $m{note} = 'a measurement got no response at all';
+    }
     return \%m;
 }
 
