@@ -1,19 +1,16 @@
-// The process manager's loop: it owns the listening sockets and the
-// instances of every static and dynamic application, spawns and restarts
-// them, applies the scaling policy to dynamic ones, listens for the
-// children's datagrams, and on SIGTERM (httpd stop, restart, graceful) ends
-// every instance — SIGTERM to each process group, SIGKILL after a grace
-// period — and removes its socket files.
-//
-// Runs in its own process, forked from httpd's parent (pm_launch.cpp);
-// single-threaded; never returns.
+// The process manager's public entry, the one header of fcgi_pm/ that the
+// httpd side includes: what the PM is told (pm_config.hpp), how it logs
+// (log_sink.hpp), and the call that runs it in the process httpd forked
+// for it (mod_fastcgi/pm_launch.cpp). Everything behind it is POSIX only.
 #pragma once
 
-#include "httpd_log.hpp"
+#include "log_sink.hpp"
 #include "pm_config.hpp"
 
 namespace fastcgi::pm {
 
-[[noreturn]] void run_process_manager(const PmConfig& cfg, server_rec* s);
+/// Runs the PM with `cfg` until SIGTERM or until httpd's parent is gone,
+/// ends its instances, then _exit(0)s. Every log line goes to `sink`.
+[[noreturn]] void run_process_manager(const PmConfig& cfg, LogSink sink);
 
 }  // namespace fastcgi::pm

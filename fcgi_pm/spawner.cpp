@@ -33,11 +33,11 @@ void close_from(int lowest, int keep) {
 
 }  // namespace
 
-pid_t spawn(const SpawnRequest& req, std::string& error) {
+Spawned spawn(const SpawnRequest& req, std::string& error) {
     // Everything the child needs is prepared before fork: no allocation
     // between fork and exec.
     std::string dir = req.path.substr(0, req.path.rfind('/'));
-    if (dir.empty()) dir = "/";
+    if (dir.empty()) dir.push_back('/');
     const std::string base = req.path.substr(req.path.rfind('/') + 1);
     std::vector<char*> argv;
     if (req.wrapper.empty()) {
@@ -55,7 +55,7 @@ pid_t spawn(const SpawnRequest& req, std::string& error) {
     int pipefd[2];
     if (::pipe2(pipefd, O_CLOEXEC) != 0) {
         error = std::string("pipe() failed: ") + std::strerror(errno);
-        return -1;
+        return {};
     }
     const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
@@ -63,7 +63,7 @@ pid_t spawn(const SpawnRequest& req, std::string& error) {
         error = std::string("fork() failed: ") + std::strerror(errno);
         ::close(pipefd[0]);
         ::close(pipefd[1]);
-        return -1;
+        return {};
     }
     if (pid == 0) {
         ::close(pipefd[0]);
@@ -82,6 +82,7 @@ pid_t spawn(const SpawnRequest& req, std::string& error) {
         if (::dup2(req.listen_fd, 0) < 0) child_fail(pipefd[1], "dup2()");
         if (::dup2(2, 1) < 0) child_fail(pipefd[1], "dup2()");
         close_from(3, pipefd[1]);
+        if (req.before_identity) req.before_identity();
         if (req.drop_to_user) {
             if (::setgid(req.gid) != 0) child_fail(pipefd[1], "setgid()");
             if (::initgroups(req.user_name.c_str(), req.gid) != 0) child_fail(pipefd[1], "initgroups()");
@@ -96,20 +97,24 @@ pid_t spawn(const SpawnRequest& req, std::string& error) {
         child_fail(pipefd[1], "execve()");
     }
     ::close(pipefd[1]);
+    // Also here, so that a kill(-pid) right after spawn() reaches the child
+    // even before it ran its own setpgid().
+    ::setpgid(pid, pid);
+    ::fcntl(pipefd[0], F_SETFL, ::fcntl(pipefd[0], F_GETFL) | O_NONBLOCK);
+    return {pid, pipefd[0]};
+}
+
+std::optional<std::string> exec_result(int status_fd) {
     char buf[256];
     ssize_t n;
     do {
-        n = ::read(pipefd[0], buf, sizeof buf - 1);
+        n = ::read(status_fd, buf, sizeof buf);
     } while (n < 0 && errno == EINTR);
-    ::close(pipefd[0]);
-    if (n > 0) {
-        buf[n] = '\0';
-        error = buf;
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        return -1;
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return std::nullopt;
+        return std::string("read() of the exec status failed: ") + std::strerror(errno);
     }
-    return pid;
+    return std::string(buf, static_cast<std::size_t>(n));  // "" at EOF: exec succeeded
 }
 
 }  // namespace fastcgi::pm

@@ -6,10 +6,16 @@
 // user, group and the app's basename) with exactly the configured
 // environment. An exec failure is reported back through a close-on-exec
 // pipe, so the PM logs why instead of seeing a mysterious exit.
+//
+// spawn() does not wait for that report: between fork and exec the child
+// may spend seconds in initgroups() (a slow NSS lookup), and the PM must go
+// on reaping and reading messages meanwhile. The PM polls the pipe and
+// asks exec_result() once it is readable (or the child has exited).
 #pragma once
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,9 +33,24 @@ struct SpawnRequest {
     uid_t uid = 0;
     gid_t gid = 0;
     std::string user_name;          ///< for initgroups
+    /// Runs in the child just before the identity change (initgroups):
+    /// lets a test make that step slow. Must be async-signal-safe.
+    void (*before_identity)() = nullptr;
 };
 
-/// Returns the child's pid, or -1 with `error` set (fork or exec failure).
-pid_t spawn(const SpawnRequest& req, std::string& error);
+struct Spawned {
+    pid_t pid = -1;
+    int status_fd = -1;  ///< non-blocking, close-on-exec; the caller closes it
+};
+
+/// Forks the instance and returns at once: its pid and the read end of its
+/// exec-status pipe, or pid -1 with `error` set (pipe or fork failure).
+Spawned spawn(const SpawnRequest& req, std::string& error);
+
+/// The exec result on `status_fd`: nothing yet (nullopt), "" when the exec
+/// succeeded, else why the child failed ("execve(): Permission denied"; the
+/// child then exits 127). Definite once the fd is readable or the child
+/// has exited.
+std::optional<std::string> exec_result(int status_fd);
 
 }  // namespace fastcgi::pm

@@ -41,6 +41,7 @@ void* merge_auth_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
         }
         o.authoritative = a.authoritative != -1 ? a.authoritative : b.authoritative;
     }
+    out->internal_only = add->internal_only != -1 ? add->internal_only : base->internal_only;
     return out;
 }
 

@@ -3,6 +3,8 @@
 // `path [-compat]`) with their ...Authoritative On|Off switches. Unlike the
 // original (which had no merge function, so an inner section silently
 // dropped the outer ones), an inner section overrides only what it sets.
+// It also holds the one other per-directory access setting,
+// FastCgiInternalOnly (internal_only.hpp).
 #pragma once
 
 #include "httpd.hpp"
@@ -24,6 +26,7 @@ struct AuthSetting {
 
 struct AuthDirConfig {
     AuthSetting roles[kAuthRoles];
+    int internal_only = -1;  ///< FastCgiInternalOnly (internal_only.hpp): -1 unset (Off), 0/1
     const AuthSetting& operator[](AuthRole r) const noexcept { return roles[static_cast<int>(r)]; }
 };
 

@@ -1,5 +1,6 @@
 // See directive_util.hpp.
 #include "directive_util.hpp"
+#include "directives_handoff.hpp"
 
 #include <cstdlib>
 
@@ -59,6 +60,7 @@ const char* parse_app_directive(cmd_parms* cmd, const char* args, AppOptionParse
     const std::vector<std::string_view> opts(words.begin() + 1, words.end());
     if (auto e = parse(std::span<const std::string_view>(opts), app->config))
         return config_error(cmd, app->config.filename, *e);
+    if (const char* err = resolve_sendfile_roots(cmd, app->config.filename, app->config.handoff)) return err;
     for (const App* other : AppRegistry::current().apps())
         if (other->config.filename == app->config.filename)
             return config_error(cmd, app->config.filename,

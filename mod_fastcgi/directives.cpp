@@ -15,6 +15,7 @@
 #include "auth_config.hpp"
 #include "fastcgi/app_options.hpp"
 #include "hook_guard.hpp"
+#include "internal_only.hpp"
 
 namespace fastcgi::httpd {
 
@@ -71,6 +72,10 @@ const char* auth_server_guarded(cmd_parms* cmd, void* cfg, const char* path, con
     return guard_directive(cmd, [&] { return auth_server_directive(cmd, cfg, path, option); });
 }
 
+const char* internal_only_guarded(cmd_parms* cmd, void* cfg, int on) {
+    return guard_directive(cmd, [&] { return internal_only_directive(cmd, cfg, on); });
+}
+
 const char* auth_flag_guarded(cmd_parms* cmd, void* cfg, int on) {
     return guard_directive(cmd, [&] { return auth_authoritative_directive(cmd, cfg, on); });
 }
@@ -120,6 +125,8 @@ const command_rec kCommands[] = {
          ACCESS_CONF | OR_AUTHCFG, TAKE12, "a FastCGI application that controls access, and -compat"},
         {"FastCgiAccessCheckerAuthoritative", to_cmd_func(&auth_flag_guarded), role_info(AuthRole::AccessChecker),
          ACCESS_CONF | OR_AUTHCFG, FLAG, "Off lets other modules decide when the FastCGI access checker denies"},
+        {"FastCgiInternalOnly", to_cmd_func(&internal_only_guarded), nullptr, ACCESS_CONF, FLAG,
+         "On: only an application's X-Accel-Redirect reaches this location; clients get 404"},
         {nullptr, nullptr, nullptr, 0, RAW_ARGS, nullptr},
 };
 

@@ -13,6 +13,7 @@
 
 #include "app_registry.hpp"
 #include "directive_util.hpp"
+#include "directives_handoff.hpp"
 #include "directives_pm.hpp"
 #include "fastcgi/app_options.hpp"
 #include "hook_guard.hpp"
@@ -46,6 +47,7 @@ const char* fastcgi_config(cmd_parms* cmd, void*, const char* args) {
     dyn.spawn.initial_env.clear();  // each FastCgiConfig replaces it, as in the original
     const std::vector<std::string_view> opts(words.begin(), words.end());
     if (auto e = parse_fastcgi_config(std::span<const std::string_view>(opts), dyn)) return config_error(cmd, "", *e);
+    if (const char* err = resolve_sendfile_roots(cmd, "", dyn.handoff)) return err;
     reg.dynamic = dyn;
     reg.dynamic_env = resolve_initial_env(dyn.spawn.initial_env);
     return nullptr;

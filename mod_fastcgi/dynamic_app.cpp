@@ -3,8 +3,8 @@
 
 #include <unixd.h>
 
-#include "../fcgi_pm/identity.hpp"
-#include "../fcgi_pm/socket_names.hpp"
+#include "fastcgi/identity.hpp"
+#include "fastcgi/socket_names.hpp"
 #include "hook_guard.hpp"
 #include "pm_client.hpp"
 
@@ -57,7 +57,7 @@ DynamicApp::DynamicApp(request_rec* r, const char* path, const apr_finfo_t& finf
         if (ap_unix_identity_t* id = ap_run_get_suexec_identity(r)) {
             // As mod_suexec passes them: "~name" for a ~user request, else
             // numbers; the group is always the number.
-            user_ = id->userdir ? "~" + pm::user_name("#" + std::to_string(id->uid)) : std::to_string(id->uid);
+            user_ = id->userdir ? "~" + user_name("#" + std::to_string(id->uid)) : std::to_string(id->uid);
             group_ = std::to_string(id->gid);
         }
     }
@@ -70,7 +70,8 @@ DynamicApp::DynamicApp(request_rec* r, const char* path, const apr_finfo_t& finf
     app_->config.idle_timeout = dyn.idle_timeout;
     app_->config.flush = dyn.flush;
     app_->config.pass_headers = dyn.pass_headers;
-    app_->socket_path = pm::dynamic_socket_path(effective_ipc_dir(r->pool), path, user_, group_);
+    app_->config.handoff = dyn.handoff;
+    app_->socket_path = dynamic_socket_path(effective_ipc_dir(r->pool), path, user_, group_);
     app_->where = "unix:" + app_->socket_path;
     if (apr_sockaddr_info_get(&app_->addr, app_->socket_path.c_str(), APR_UNIX, 0, 0, r->pool) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: (dynamic) server \"%s\": socket path \"%s\" unusable",

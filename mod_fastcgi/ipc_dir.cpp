@@ -1,7 +1,7 @@
 // FastCgiIpcDir at start-up: create it (mode 0700, owned by httpd's User
 // and Group when started as root) or check that User/Group may use it, and
-// resolve every relative -socket against it. Runs in post_config, in the
-// parent, before any request.
+// resolve every app's address against it (app_address.cpp). Runs in
+// post_config, in the parent, before any request.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,10 +11,8 @@
 
 #include <unixd.h>
 
+#include "app_address.hpp"
 #include "app_registry.hpp"
-#include "fastcgi/app_options.hpp"
-#include "../fcgi_pm/identity.hpp"
-#include "../fcgi_pm/socket_names.hpp"
 #include "ipc_dir.hpp"
 
 namespace fastcgi::httpd {
@@ -57,54 +55,10 @@ int make_or_check_dir(server_rec* s, const std::string& dir) {
 
 }  // namespace
 
-namespace {
-
-int bad_socket(server_rec* s, const App* app, const char* what) {
-    ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "FastCGI: %s %s: socket path \"%s\" %s (at %s)",
-                 app->config.kind == AppKind::Static ? "FastCgiServer" : "FastCgiExternalServer",
-                 app->config.filename.c_str(), app->socket_path.c_str(), what, app->defined_at.c_str());
-    return HTTP_INTERNAL_SERVER_ERROR;
-}
-
-/// Where children reach `app`: its Unix socket (the configured one, or the
-/// name the original derives for a static app) or TCP.
-int resolve_address(apr_pool_t* pconf, server_rec* s, const std::string& dir, App* app) {
-    if (app->config.kind == AppKind::Static && app->config.listen_port) {
-        app->config.host = "127.0.0.1";
-        app->config.port = app->config.listen_port;
-        apr_status_t rv = apr_sockaddr_info_get(&app->addr, "127.0.0.1", APR_INET, app->config.port, 0, pconf);
-        if (rv != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
-        app->where = "127.0.0.1:" + std::to_string(app->config.port);
-        return OK;
-    }
-    if (app->config.uses_tcp()) return OK;
-    if (app->config.kind == AppKind::Static && !AppRegistry::current().wrapper.empty()) {
-        // With a wrapper the socket name includes the identity, as in the
-        // original: by default httpd's User and Group.
-        const std::string& u = app->config.user;
-        const std::string& g = app->config.group;
-        app->wrapper_user = pm::user_name(u.empty() ? "#" + std::to_string(ap_unixd_config.user_id) : u);
-        app->wrapper_group = pm::group_name(g.empty() ? "#" + std::to_string(ap_unixd_config.group_id) : g);
-    }
-    const std::string& sock = app->config.socket_path;
-    if (sock.empty()) {
-        app->socket_path = pm::static_socket_path(dir, app->config.filename, app->wrapper_user, app->wrapper_group);
-    } else {
-        app->socket_path = sock.front() == '/' ? sock : dir + "/" + sock;
-    }
-    if (app->socket_path.size() > kMaxSocketPath) return bad_socket(s, app, "is too long for a Unix socket");
-    apr_status_t rv = apr_sockaddr_info_get(&app->addr, app->socket_path.c_str(), APR_UNIX, 0, 0, pconf);
-    if (rv != APR_SUCCESS) return bad_socket(s, app, "cannot be used");
-    app->where = "unix:" + app->socket_path;
-    return OK;
-}
-
-}  // namespace
-
 int prepare_ipc_dir(apr_pool_t* pconf, server_rec* s) {
     const std::string dir = effective_ipc_dir(pconf);
     for (App* app : AppRegistry::current().apps())
-        if (const int rc = resolve_address(pconf, s, dir, app); rc != OK) return rc;
+        if (const int rc = resolve_app_address(pconf, s, dir, app); rc != OK) return rc;
     // The process manager keeps its sockets here, and dynamic ones below.
     if (const int rc = make_or_check_dir(s, dir); rc != OK) return rc;
     return make_or_check_dir(s, dir + "/dynamic");

@@ -7,6 +7,7 @@
 #include "fastcgi/version.hpp"
 #include "handler.hpp"
 #include "hook_guard.hpp"
+#include "internal_only.hpp"
 #include "ipc_dir.hpp"
 #include "pm_client.hpp"
 
@@ -46,6 +47,7 @@ void register_hooks(apr_pool_t*) {
     ap_hook_fixups(fastcgi_fixups, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(fastcgi_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
     register_auth_hooks();
+    register_internal_only_hooks();
 }
 
 }  // namespace

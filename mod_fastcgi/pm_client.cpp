@@ -10,9 +10,9 @@
 
 #include <unixd.h>
 
-#include "../fcgi_pm/pm_launch.hpp"
-#include "../fcgi_pm/socket_names.hpp"
+#include "fastcgi/socket_names.hpp"
 #include "app_registry.hpp"
+#include "pm_launch.hpp"
 
 namespace fastcgi::httpd {
 
@@ -29,7 +29,7 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
     pm::PmConfig cfg;
     cfg.ipc_dir = effective_ipc_dir(pconf);
     cfg.dynamic_dir = cfg.ipc_dir + "/dynamic";
-    cfg.pm_socket = cfg.ipc_dir + "/" + pm::kPmSocketName;
+    cfg.pm_socket = cfg.ipc_dir + "/" + kPmSocketName;
     cfg.wrapper = reg.wrapper;
     cfg.user_id = ap_unixd_config.user_id;
     cfg.group_id = ap_unixd_config.group_id;
@@ -56,11 +56,11 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
                              "FastCGI: there is no fastcgi wrapper set, user/group options are ignored");
                 break;
             }
-    return pm::launch_process_manager(pconf, s, cfg);
+    return launch_process_manager(pconf, s, cfg);
 }
 
 void open_pm_channel(apr_pool_t* pchild) {
-    const std::string path = effective_ipc_dir(pchild) + "/" + pm::kPmSocketName;
+    const std::string path = effective_ipc_dir(pchild) + "/" + kPmSocketName;
     if (path.size() >= sizeof g_pm_addr.sun_path) return;
     g_pm_addr.sun_family = AF_UNIX;
     std::memcpy(g_pm_addr.sun_path, path.c_str(), path.size() + 1);

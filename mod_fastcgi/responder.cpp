@@ -16,12 +16,13 @@ void cut_to_connection_filters(request_rec* r) {
 }  // namespace
 
 Responder::Responder(request_rec* r, const App& app, bool nph)
-    : r_(r), app_(app), nph_(nph), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)) {
+    : r_(r), app_(app), nph_(nph), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
+      handoff_(r, app) {
     headers_done_ = nph_;  // the app's output is the whole HTTP response
 }
 
 void Responder::add_body(apr_bucket* owner, apr_size_t offset, apr_size_t len) {
-    if (len == 0 || r_->header_only) return;
+    if (len == 0 || r_->header_only || discard_body_) return;
     apr_bucket* b = nullptr;
     apr_bucket_copy(owner, &b);
     b->start += static_cast<apr_off_t>(offset);
@@ -60,7 +61,15 @@ Step Responder::on_headers() {
     if (!headers.valid()) return header_error(headers.error.c_str());
     before_.emplace(r_);
     applied_ = apply_response_headers(r_, headers);
+    // claim() also strips the two headers from what was applied.
+    if (handoff_.claim(parser_.headers())) {
+        // Read the exchange to its end (the app is then free) and discard the body.
+        applied_.verdict = HeaderVerdict::HandOff;
+        discard_body_ = true;
+    }
     switch (applied_.verdict) {
+    case HeaderVerdict::HandOff:
+        return Step::Continue;
     case HeaderVerdict::Stream:
         return r_->header_only ? Step::Stop : Step::Continue;
     case HeaderVerdict::InternalRedirect:
@@ -125,6 +134,8 @@ int Responder::finish(const Outcome& outcome) {
         return HTTP_MOVED_TEMPORARILY;
     case HeaderVerdict::Conditional:
         return applied_.status;
+    case HeaderVerdict::HandOff:
+        return handoff_.serve();
     case HeaderVerdict::Stream:
         break;
     }

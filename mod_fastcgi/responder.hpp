@@ -15,6 +15,7 @@
 
 #include "app_registry.hpp"
 #include "fastcgi/header_block.hpp"
+#include "file_handoff.hpp"
 #include "outcome.hpp"
 #include "response_headers.hpp"
 #include "response_sink.hpp"
@@ -55,6 +56,8 @@ private:
     bool header_error_ = false;
     bool sent_ = false;  ///< something went down the filter chain
     bool cut_ = false;   ///< -nph: the HTTP filters are gone
+    FileHandoff handoff_;
+    bool discard_body_ = false;  ///< the app's body is not wanted (HandOff)
 };
 
 }  // namespace fastcgi::httpd

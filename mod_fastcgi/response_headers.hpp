@@ -54,6 +54,7 @@ enum class HeaderVerdict {
     InternalRedirect,  ///< Location: /path with no Status: re-run as GET
     ExternalRedirect,  ///< Location: other with no Status: 302
     Conditional,       ///< ap_meets_conditions answered (304, 412)
+    HandOff,           ///< X-Sendfile / X-Accel-Redirect (file_handoff.hpp), set by the responder
 };
 
 struct AppliedHeaders {

@@ -139,7 +139,7 @@ my $p1;
     ok t_cmp(join(' ', @{ $info->{cmdline} }), $dyn, 'dynamic app without a suexec identity runs without the wrapper');
     ok t_cmp(scalar(wlines()), $before, 'the wrapper was not called for it');
     ok t_cmp(($info->{uid} // -1) . '/' . ($info->{euid} // -1), "$uid/$uid", "... and not as root but as httpd's User");
-    ok t_cmp(-S "$ipc/dynamic/" . FastCGITest::PM::md5_name($dyn, '-', '-') ? 1 : 0, 1, 'its socket is dynamic/md5(path . "-" . "-")');
+    ok t_cmp(-S "$ipc/dynamic/" . FastCGITest::PM::md5_name($dyn, '-', '-') ? 1 : 0, 1, 'its socket is dynamic/md5(path NUL "-" NUL "-")');
 }
 
 $h->leak_check('wrapper', 20, sub {

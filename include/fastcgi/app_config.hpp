@@ -35,6 +35,23 @@ struct Defaults {
     static constexpr unsigned update_interval = 300; ///< seconds
 };
 
+/// A directory X-Sendfile may serve files from (-sendfile-root,
+/// -sendfile-root-follow). `real` is `path` with its symlinks resolved,
+/// filled by the glue when the configuration is read.
+struct SendfileRoot {
+    std::string path;
+    std::string real;
+    bool follow_symlinks = false;  ///< symlinks under it may lead anywhere
+};
+
+/// Files and URIs the application hands back to httpd (file_handoff.hpp):
+/// `X-Sendfile: /path` and `X-Accel-Redirect: /uri`, both off by default.
+struct HandoffConfig {
+    bool x_sendfile = false;
+    bool x_accel_redirect = false;
+    std::vector<SendfileRoot> roots;
+};
+
 /// What the process manager needs to run instances of an application
 /// (FastCgiServer options, or FastCgiConfig's for dynamic applications).
 struct SpawnConfig {
@@ -66,6 +83,7 @@ struct AppConfig {
     unsigned max_conns = 0;  ///< -max-conns: connections the app serves at once; 0: ask it
     std::string user;   ///< -user, used only with FastCgiWrapper
     std::string group;  ///< -group, used only with FastCgiWrapper
+    HandoffConfig handoff;
 
     // FastCgiServer only
     SpawnConfig spawn;
@@ -96,6 +114,7 @@ struct DynamicConfig {
     unsigned min_processes = Defaults::min_processes;
     unsigned multi_threshold = Defaults::multi_threshold;
     std::vector<std::string> pass_headers;
+    HandoffConfig handoff;
     unsigned process_slack = Defaults::process_slack;
     bool restart = false;
     unsigned single_threshold = Defaults::single_threshold;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fastcgi/app_config.hpp"
+#include "fastcgi/handoff_path.hpp"
 
 namespace fastcgi {
 
@@ -139,6 +140,44 @@ inline std::optional<ConfigError> parse_initial_env(std::string_view v, std::vec
     return std::nullopt;
 }
 
+/// -sendfile-root DIR / -sendfile-root-follow DIR: an absolute directory
+/// without ".." (trailing slashes dropped); symlinks are resolved by the glue.
+inline std::optional<ConfigError> parse_sendfile_root(std::string_view opt, std::string_view v, bool follow,
+                                                      std::vector<SendfileRoot>& roots) {
+    if (v.empty() || v.front() != '/')
+        return ConfigError{std::string(opt), "\"" + std::string(v) + "\" must be an absolute directory"};
+    if (has_dot_dot_segment(v))
+        return ConfigError{std::string(opt), "\"" + std::string(v) + "\" must not contain \"..\""};
+    while (v.size() > 1 && v.back() == '/') v.remove_suffix(1);
+    roots.push_back(SendfileRoot{std::string(v), "", follow});
+    return std::nullopt;
+}
+
+/// The X-Sendfile / X-Accel-Redirect options of FastCgiServer,
+/// FastCgiExternalServer and FastCgiConfig; std::nullopt when `opt` is not
+/// one of them (as common_option).
+inline std::optional<std::optional<ConfigError>> handoff_option(OptionWalker& w, std::string_view opt,
+                                                                HandoffConfig& h) {
+    std::string_view v;
+    if (iequals(opt, "-x-sendfile")) return h.x_sendfile = true, std::optional<ConfigError>{};
+    if (iequals(opt, "-x-accel-redirect")) return h.x_accel_redirect = true, std::optional<ConfigError>{};
+    const bool follow = iequals(opt, "-sendfile-root-follow");
+    if (follow || iequals(opt, "-sendfile-root")) {
+        const std::string_view name = follow ? "-sendfile-root-follow" : "-sendfile-root";
+        if (auto e = w.value(name, v)) return e;
+        return parse_sendfile_root(name, v, follow, h.roots);
+    }
+    return std::nullopt;
+}
+
+/// X-Sendfile serves nothing without an allowed root: refuse the
+/// configuration rather than every request.
+inline std::optional<ConfigError> check_handoff(const HandoffConfig& h) {
+    if (h.x_sendfile && h.roots.empty())
+        return ConfigError{"-x-sendfile", "-x-sendfile needs at least one -sendfile-root or -sendfile-root-follow"};
+    return std::nullopt;
+}
+
 /// Options shared by FastCgiServer and FastCgiExternalServer (and, for the
 /// handler's part, FastCgiConfig). Returns std::nullopt when `opt` is not
 /// one of them, else the result (an empty ConfigError means "taken").
@@ -168,6 +207,8 @@ inline std::optional<std::optional<ConfigError>> common_option(OptionWalker& w, 
         if (!(err = w.value("-user", v))) app.user = std::string(v);
     } else if (iequals(opt, "-group")) {
         if (!(err = w.value("-group", v))) app.group = std::string(v);
+    } else if (auto handoff = handoff_option(w, opt, app.handoff)) {
+        err = *handoff;
     } else {
         return std::nullopt;
     }
@@ -192,7 +233,7 @@ inline std::optional<ConfigError> parse_external_server(std::span<const std::str
         return ConfigError{"", "-socket or -host option missing"};
     if (!app.host.empty() && !app.socket_path.empty())
         return ConfigError{"-host", "-host and -socket are mutually exclusive options"};
-    return std::nullopt;
+    return check_handoff(app.handoff);
 }
 
 /// The process options shared by FastCgiServer and FastCgiConfig.
@@ -231,7 +272,7 @@ inline std::optional<ConfigError> parse_static_server(std::span<const std::strin
     if (err) return err;
     if (app.listen_port && !app.socket_path.empty())
         return ConfigError{"-port", "-port and -socket are mutually exclusive options"};
-    return std::nullopt;
+    return check_handoff(app.handoff);
 }
 
 /// Parses a gain in [0.0, 1.0].
@@ -252,6 +293,7 @@ inline std::optional<ConfigError> parse_fastcgi_config(std::span<const std::stri
     OptionWalker w(args);
     auto err = w.walk([&](std::string_view opt) -> std::optional<ConfigError> {
         if (auto spawn = spawn_option(w, opt, dyn.spawn)) return *spawn;
+        if (auto handoff = handoff_option(w, opt, dyn.handoff)) return *handoff;
         std::string_view v;
         if (iequals(opt, "-appConnTimeout")) return w.number("-appConnTimeout", 0, 86400, dyn.app_conn_timeout);
         if (iequals(opt, "-idle-timeout")) return w.number("-idle-timeout", 1, 86400, dyn.idle_timeout);
@@ -286,7 +328,7 @@ inline std::optional<ConfigError> parse_fastcgi_config(std::span<const std::stri
         return ConfigError{"-processSlack", "processSlack (" + std::to_string(dyn.process_slack) +
                                                 ") must be less than maxProcesses (" +
                                                 std::to_string(dyn.max_processes) + ") + 1"};
-    return std::nullopt;
+    return check_handoff(dyn.handoff);
 }
 
 }  // namespace fastcgi

@@ -91,6 +91,10 @@ sub app_specs {
         c       => { addr => "$ipc/c.sock",
                      cmd  => [ "$bin/responder", '-n', 4, "$ipc/c.sock" ],
                      env  => { FCGI_TEST_LOG => $reqlog } },
+        # one worker: t/sendfile.t shows the app is free during a download
+        sf      => { addr => "$ipc/sf.sock",
+                     cmd  => [ "$bin/responder", '-n', 1, "$ipc/sf.sock" ],
+                     env  => { FCGI_TEST_LOG => $reqlog } },
         c_tcp   => { addr => '127.0.0.1:' . port('c'),
                      cmd  => [ "$bin/responder", '-n', 4, '127.0.0.1:' . port('c') ],
                      env  => { FCGI_TEST_LOG => $reqlog } },

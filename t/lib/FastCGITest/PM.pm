@@ -48,6 +48,8 @@ my %offset = (
     lifecycle  => 15,
     wrapper    => 16,
     conftest   => 17,   # pm_config_errors.t (apache2 -t only)
+    parent     => 18,   # pm_parent.t
+    sendfile   => 19,   # pm_sendfile.t
 );
 
 sub port_of { FastCGITest::Ports::base() + ($offset{ $_[0] } // die "no port for $_[0]") }
@@ -531,7 +533,8 @@ sub ipc_files {
     return @out;
 }
 
-sub md5_name { md5_hex(join '', @_) }
+# A socket name: md5 of the path alone, or of path NUL user NUL group.
+sub md5_name { md5_hex(join "\0", @_) }
 
 # /proc/net/unix: path => inode of every bound Unix socket.
 sub unix_socket_inodes {

@@ -1,5 +1,6 @@
 // Names of the identities a wrapper (suexec) runs an application as:
 // suexec wants user and group names, the configuration may say "#id".
+// Used by the httpd side (socket names, the PM's arguments); POSIX only.
 #pragma once
 
 #include <grp.h>
@@ -8,7 +9,7 @@
 #include <cstdlib>
 #include <string>
 
-namespace fastcgi::pm {
+namespace fastcgi {
 
 /// "#id" -> the user's name (or the bare number when unknown); names as is.
 inline std::string user_name(const std::string& u) {
@@ -24,4 +25,4 @@ inline std::string group_name(const std::string& g) {
     return gr ? gr->gr_name : g.substr(1);
 }
 
-}  // namespace fastcgi::pm
+}  // namespace fastcgi

@@ -1,0 +1,113 @@
+// The process manager's loop: it owns the listening sockets and the
+// instances of every static and dynamic application, spawns and restarts
+// them, applies the scaling policy to dynamic ones, listens for the
+// children's datagrams, and on SIGTERM (httpd stop, restart, graceful) ends
+// every instance — SIGTERM to each process group, SIGKILL after a grace
+// period — and removes its socket files.
+//
+// Single-threaded, POSIX only, logs through a LogSink: run_process_manager()
+// (process_manager.hpp) drives it in the PM process; the unit tests drive it
+// one iteration at a time. A spawn never blocks the loop: the instance
+// counts as running from fork on, and its exec result (read from the
+// spawner's status pipe among the loop's other descriptors) decides whether
+// it is logged as started or as a failed start.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fastcgi/app_config.hpp"
+#include "fastcgi/pm_message.hpp"
+#include "log_sink.hpp"
+#include "pm_config.hpp"
+#include "scaling_policy.hpp"
+
+namespace fastcgi::pm {
+
+struct Managed {
+    std::string filename;
+    bool dynamic = false;
+    std::string user = "-", group = "-";  ///< identity of a dynamic app
+    std::string socket_path;              ///< empty for TCP
+    unsigned port = 0;
+    int listen_fd = -1;
+    unsigned backlog = Defaults::listen_queue_depth;
+    unsigned priority = 0;
+    const std::vector<std::string>* env = nullptr;
+    std::string wrapper_user, wrapper_group;
+    long long restarted_for = 0;  ///< file mtime (ns) of the last -autoUpdate restart
+    RestartRules rules;
+    AppState state;
+};
+
+class Manager {
+public:
+    Manager(const PmConfig& cfg, LogSink sink);
+    ~Manager();
+    Manager(const Manager&) = delete;
+    Manager& operator=(const Manager&) = delete;
+
+    /// Signals, privileges, the message socket, a previous PM's leftovers,
+    /// the static apps; logs "process manager initialized".
+    void start();
+    /// One pass of the loop: reap, spawn what is due, scale, then wait up
+    /// to `max_wait_ms` for a signal, a message or an exec result.
+    void iterate(int max_wait_ms = 1000);
+    /// A stop signal arrived, or httpd's parent is gone.
+    bool stopping() const;
+    /// Ends every instance and removes the socket files (not the process).
+    void end_instances();
+
+    /// For tests: runs in each instance's child before its identity change.
+    void set_before_identity(void (*hook)()) { before_identity_ = hook; }
+    /// The applications and their instances.
+    const std::vector<std::unique_ptr<Managed>>& apps() const { return apps_; }
+    /// Spawns whose exec result has not arrived yet.
+    std::size_t launching() const { return launching_.size(); }
+
+private:
+    /// A spawned instance whose exec result is not known yet.
+    struct Launching {
+        int fd;
+        pid_t pid;
+        Managed* app;
+        std::size_t slot;
+        bool reused;
+    };
+
+    const char* label(const Managed& a) const { return a.dynamic ? "(dynamic) server" : "server"; }
+    std::string record_file() const { return cfg_.ipc_dir + "/pm.instances"; }
+    void record();
+    void setup_signals();
+    void drop_privileges();
+    bool open_ipc();
+    bool open_listener(Managed& a);
+    void add_static(const StaticApp& app);
+    Managed* find_dynamic(const PmMessage& m, bool create);
+    void handle_datagrams();
+    void handle(const PmMessage& m);
+    void reap();
+    bool finish_launch(pid_t pid, bool exited);
+    void finish_launch_at(std::size_t k, const std::string& result, bool exited);
+    void spawn_due(TimePoint now);
+    void spawn_slot(Managed& a, std::size_t i, TimePoint now);
+    void failed_start(Managed& a, std::size_t i, TimePoint now);
+    void scale(TimePoint now);
+    unsigned dynamic_running() const;
+    int poll_timeout_ms(TimePoint now, int max_wait_ms) const;
+
+    const PmConfig& cfg_;
+    Log log_;
+    ScalingPolicy policy_;
+    std::vector<std::unique_ptr<Managed>> apps_;
+    std::vector<Launching> launching_;
+    int ipc_fd_ = -1;
+    pid_t parent_;
+    void (*before_identity_)() = nullptr;
+};
+
+}  // namespace fastcgi::pm

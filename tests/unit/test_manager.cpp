@@ -1,0 +1,242 @@
+// The process manager's loop without httpd: real /bin/sh apps spawned on
+// their listening socket, reaped and restarted, a datagram from a "child",
+// an exec failure, and a spawn whose pre-exec step (initgroups() with a
+// slow NSS lookup, here a sleep injected before the identity change) takes
+// seconds while the loop goes on serving messages and reaping.
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "fastcgi/pm_message.hpp"
+#include "fastcgi/socket_names.hpp"
+#include "manager.hpp"
+
+using namespace fastcgi;
+using namespace fastcgi::pm;
+namespace fs = std::filesystem;
+using Ms = std::chrono::milliseconds;
+
+namespace {
+
+/// Runs in a spawned child before its identity change: three seconds for
+/// an app in a directory named "slow", as a slow initgroups() would.
+void slow_in_slow_dirs() {
+    char cwd[4096];
+    if (!::getcwd(cwd, sizeof cwd)) return;
+    const std::size_t n = std::strlen(cwd);
+    if (n >= 5 && std::strcmp(cwd + n - 5, "/slow") == 0) ::sleep(3);
+}
+
+class ManagerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/fcgi_pm_test.XXXXXX";
+        ASSERT_NE(::mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        fs::create_directories(dir_ + "/ipc/dynamic");
+        cfg_.ipc_dir = dir_ + "/ipc";
+        cfg_.dynamic_dir = cfg_.ipc_dir + "/dynamic";
+        cfg_.pm_socket = cfg_.ipc_dir + "/pm.sock";
+        cfg_.user_id = ::geteuid();  // as root the PM "drops" to root: the test keeps its privileges
+        cfg_.group_id = ::getegid();
+        const passwd* pw = ::getpwuid(::geteuid());
+        cfg_.user_name = pw ? pw->pw_name : "";
+    }
+
+    void TearDown() override {
+        manager_.reset();
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+    }
+
+    /// An executable /bin/sh script at dir_/rel that runs `body`.
+    std::string script(const std::string& rel, const std::string& body, mode_t mode = 0755) {
+        const std::string path = dir_ + "/" + rel;
+        fs::create_directories(fs::path(path).parent_path());
+        std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+        ::chmod(path.c_str(), mode);
+        return path;
+    }
+
+    void add_static(const std::string& path, unsigned processes = 1) {
+        StaticApp a;
+        a.filename = path;
+        a.socket_path = cfg_.ipc_dir + "/s" + std::to_string(cfg_.statics.size());
+        a.processes = processes;
+        a.spawn.init_start_delay = 0;
+        a.spawn.restart_delay = 0;
+        cfg_.statics.push_back(a);
+    }
+
+    Manager& start() {
+        manager_ = std::make_unique<Manager>(cfg_, [this](LogLevel, int, const char*, int, const std::string& m) {
+            lines_.push_back(m);
+        });
+        manager_->start();
+        return *manager_;
+    }
+
+    /// Iterates the loop until `done` or `timeout`; whether `done` held.
+    bool run_until(const std::function<bool()>& done, Ms timeout = Ms(5000)) {
+        const auto give_up = std::chrono::steady_clock::now() + timeout;
+        while (!done()) {
+            if (std::chrono::steady_clock::now() > give_up) return false;
+            manager_->iterate(50);
+        }
+        return true;
+    }
+
+    /// The pid in the first log line matching `re` (its group 1), or 0.
+    /// Whether a log line contains `text`.
+    bool logged(const std::string& text) const {
+        for (const std::string& l : lines_)
+            if (l.find(text) != std::string::npos) return true;
+        return false;
+    }
+    /// The number right after `prefix` in the first line that has it, or 0.
+    int logged_pid(const std::string& prefix) const {
+        for (const std::string& l : lines_)
+            if (const auto at = l.find(prefix); at != std::string::npos)
+                return std::atoi(l.c_str() + at + prefix.size());
+        return 0;
+    }
+
+    std::string log() const {
+        std::string all;
+        for (const std::string& l : lines_) all += l + "\n";
+        return all;
+    }
+
+    void send(const PmMessage& m) {
+        const auto bytes = encode_pm_message(m);
+        ASSERT_TRUE(bytes);
+        const int fd = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+        sockaddr_un sa{};
+        sa.sun_family = AF_UNIX;
+        std::strcpy(sa.sun_path, cfg_.pm_socket.c_str());
+        EXPECT_EQ(::sendto(fd, bytes->data(), bytes->size(), 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa),
+                  static_cast<ssize_t>(bytes->size()));
+        ::close(fd);
+    }
+
+    static std::string fd0_of(int pid) {
+        std::error_code ec;
+        return fs::read_symlink("/proc/" + std::to_string(pid) + "/fd/0", ec).string();
+    }
+
+    std::string dir_;
+    PmConfig cfg_;
+    std::vector<std::string> lines_;
+    std::unique_ptr<Manager> manager_;
+};
+
+TEST_F(ManagerTest, StaticAppRunsOnItsSocketIsReapedAndRestarted) {
+    const std::string app = script("fast/app.sh", "exec sleep 30");
+    add_static(app);
+    Manager& m = start();
+    EXPECT_TRUE(logged("process manager initialized"));
+    const std::string started = "server \"" + app + "\" started (pid ";
+    ASSERT_TRUE(run_until([&] { return logged(started); })) << log();
+    const int pid = logged_pid(started);
+    EXPECT_EQ(fd0_of(pid).rfind("socket:", 0), 0u) << "fd 0 of the instance: " << fd0_of(pid);
+    EXPECT_TRUE(fs::is_socket(cfg_.statics[0].socket_path));
+    EXPECT_EQ(m.launching(), 0u);
+
+    ::kill(pid, SIGKILL);
+    const std::string died =
+        "server \"" + app + "\" (pid " + std::to_string(pid) + ") terminated due to uncaught signal '9' (Killed)";
+    ASSERT_TRUE(run_until([&] { return logged(died); })) << log();
+    const std::string restarted = "server \"" + app + "\" restarted (pid ";
+    ASSERT_TRUE(run_until([&] { return logged(restarted); })) << log();
+    const int again = logged_pid(restarted);
+    EXPECT_NE(again, pid);
+
+    m.end_instances();
+    EXPECT_TRUE(logged("process manager (pid " + std::to_string(::getpid()) + ") exiting"));
+    EXPECT_FALSE(fs::exists(cfg_.statics[0].socket_path));
+    EXPECT_NE(::kill(again, 0), 0) << "the instance survived end_instances()";
+}
+
+TEST_F(ManagerTest, DatagramStartsADynamicAppOnItsNamedSocket) {
+    const std::string app = script("fast/dyn.sh", "exec sleep 30");
+    start();
+    PmMessage msg;
+    msg.type = PmMessageType::Start;
+    msg.path = app;
+    msg.user = "-";
+    msg.group = "-";
+    send(msg);
+    ASSERT_TRUE(run_until([&] { return logged("(dynamic) server \"" + app + "\" started (pid "); }))
+        << log();
+    EXPECT_TRUE(fs::is_socket(dynamic_socket_path(cfg_.ipc_dir, app, "-", "-")));
+    manager_->end_instances();
+}
+
+TEST_F(ManagerTest, ExecFailureIsAFailedStartNotAnExit) {
+    const std::string app = script("fast/noexec.sh", "exit 0", 0644);
+    add_static(app);
+    start();
+    ASSERT_TRUE(run_until([&] { return logged("can't start server \"" + app + "\": execve(): Permission denied"); }))
+        << log();
+    // give reap() a chance to (wrongly) see the child's exit 127
+    run_until([] { return false; }, Ms(300));
+    EXPECT_FALSE(logged("terminated by calling exit")) << log();
+    EXPECT_FALSE(logged("\"" + app + "\" started")) << log();
+    EXPECT_EQ(manager_->launching(), 0u);
+    manager_->end_instances();
+}
+
+// Issue 14, defect 6: the PM waited on the exec-status pipe while the child
+// ran initgroups(); a slow NSS lookup froze reaping and messages.
+TEST_F(ManagerTest, SlowSpawnDoesNotStallMessagesOrReaping) {
+    const std::string slow = script("slow/app.sh", "exec sleep 30");
+    const std::string dyn = script("fast/dyn.sh", "exec sleep 30");
+    add_static(slow);
+    Manager& m = start();
+    m.set_before_identity(slow_in_slow_dirs);
+    const auto t0 = std::chrono::steady_clock::now();
+    m.iterate(0);  // spawns the slow one
+    ASSERT_EQ(m.launching(), 1u);
+
+    PmMessage msg;
+    msg.type = PmMessageType::Start;
+    msg.path = dyn;
+    msg.user = "-";
+    msg.group = "-";
+    send(msg);
+    const std::string dyn_started = "(dynamic) server \"" + dyn + "\" started (pid ";
+    ASSERT_TRUE(run_until([&] { return logged(dyn_started); }, Ms(1500))) << "a message waited for a slow spawn:\n"
+                                                                          << log();
+    const int pid = logged_pid(dyn_started);
+    ::kill(pid, SIGKILL);
+    ASSERT_TRUE(run_until([&] { return logged("(pid " + std::to_string(pid) + ") terminated due to uncaught signal"); },
+                          Ms(1000)))
+        << log();
+    const auto meanwhile = std::chrono::steady_clock::now() - t0;
+    EXPECT_LT(meanwhile, Ms(2500)) << "message and reaping happened after the slow spawn";
+    EXPECT_EQ(m.launching(), 1u) << "the slow spawn is still between fork and exec";
+    EXPECT_FALSE(logged("server \"" + slow + "\" started")) << log();
+
+    // ... and when its exec is done it is logged as started, once.
+    ASSERT_TRUE(run_until([&] { return logged("server \"" + slow + "\" started (pid "); }, Ms(5000)))
+        << log();
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, Ms(2900));
+    EXPECT_EQ(m.launching(), 0u);
+    m.end_instances();
+}
+
+}  // namespace
