@@ -22,7 +22,7 @@ logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
 
 echo "== fuzz smoke (clang, libFuzzer)"
-CXX=clang++ CC=clang cmake -S . -B build/fuzz -DFASTCGI_BUILD_MODULE=OFF >/dev/null
+CXX=clang++ CC=clang cmake -S . -B build/fuzz -DFASTCGI_BUILD_MODULE=OFF -DFASTCGI_BUILD_TESTS=OFF >/dev/null
 cmake --build build/fuzz -j"$JOBS" >/dev/null
 ctest --test-dir build/fuzz -L fuzz --output-on-failure 2>&1 | tee "$logs/fuzz" || rc=1
 
