@@ -25,7 +25,7 @@ struct App {
     std::string defined_at;         ///< "file:line" of the directive
     std::string wrapper_user;       ///< static app with FastCgiWrapper: the names
     std::string wrapper_group;      ///< the wrapper runs it as
-    int reuse_slot = -1;            ///< its ConnectionPool slot, -1 without reuse
+    int reuse_slot = -1;            ///< the ConnectionPool slot of its address, -1 when none reuses
 };
 
 class AppRegistry {

@@ -6,9 +6,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <algorithm>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <apr_shm.h>
@@ -35,7 +39,8 @@ struct ConnectionPool::Idle {
     };
     std::mutex mutex;
     std::vector<Entry> entries;  ///< most recently used last
-    unsigned wanted_seen = 0;    ///< Shared::wanted at the last sweep
+    unsigned wanted_seen = 0;    ///< other children's one-offs at the last sweep
+    std::atomic<unsigned> own_wanted{0};  ///< this child's one-off connections ever opened
 };
 
 namespace {
@@ -43,6 +48,13 @@ namespace {
 apr_shm_t* g_shm = nullptr;
 ConnectionPool::Shared* g_shared = nullptr;   // in g_shm, one per slot
 std::vector<ConnectionPool>* g_pools = nullptr;  // this child's, one per slot
+
+// The sweeper sleeps long while nothing is kept idle; the first connection
+// kept idle wakes it, so that another child's request never waits long
+// behind it.
+std::mutex g_sweeper_mutex;
+std::condition_variable g_sweeper_wake;
+bool g_sweeper_dozing = false;
 
 /// Whether an idle connection is still usable: nothing to read (the app
 /// closed it, or says something it should not) and no error.
@@ -61,9 +73,27 @@ void close_fd(int fd) noexcept {
 int ConnectionPool::create(apr_pool_t* pconf, server_rec* s) {
     g_shm = nullptr;
     g_shared = nullptr;
+    // One slot per address: definitions that share an app's address (a
+    // responder and an authorizer, say) share what it can serve, and one
+    // that does not keep connections still tells the others when it waits.
     int slots = 0;
+    std::vector<std::pair<std::string, int>> by_address;
+    auto slot_of = [&](const App* app) -> int {
+        for (const auto& [where, slot] : by_address)
+            if (where == app->where) return slot;
+        return -1;
+    };
+    for (App* app : AppRegistry::current().apps()) {
+        app->reuse_slot = -1;
+        if (!app->config.reuses_connections()) continue;
+        app->reuse_slot = slot_of(app);
+        if (app->reuse_slot < 0) {
+            app->reuse_slot = slots++;
+            by_address.emplace_back(app->where, app->reuse_slot);
+        }
+    }
     for (App* app : AppRegistry::current().apps())
-        app->reuse_slot = app->config.reuses_connections() ? slots++ : -1;
+        if (app->reuse_slot < 0) app->reuse_slot = slot_of(app);
     if (slots == 0) return OK;
     const apr_size_t size = sizeof(Shared) * static_cast<apr_size_t>(slots);
     const apr_status_t rv = apr_shm_create(&g_shm, size, nullptr, pconf);
@@ -77,7 +107,8 @@ int ConnectionPool::create(apr_pool_t* pconf, server_rec* s) {
     // Known at once: -max-conns, or a static app's -processes (the module
     // starts every one of them; each serves at least one connection).
     for (App* app : AppRegistry::current().apps()) {
-        if (app->reuse_slot < 0) continue;
+        if (app->reuse_slot < 0 || !app->config.reuses_connections()) continue;
+        if (g_shared[app->reuse_slot].capacity.load() != 0) continue;  // the first definition says
         const unsigned cap = app->config.max_conns          ? app->config.max_conns
                              : app->config.kind == AppKind::Static ? app->config.processes
                                                                    : 0;
@@ -104,16 +135,28 @@ struct ChildPools {
 
     explicit ChildPools(std::size_t n) : pools(n) {}
     ~ChildPools() {
-        stop = true;
+        {
+            std::lock_guard<std::mutex> lock(g_sweeper_mutex);
+            stop = true;
+        }
+        g_sweeper_wake.notify_all();
         if (sweeper.joinable()) sweeper.join();
     }
     void run(server_rec* s) noexcept {
         while (!stop) {
             const apr_time_t now = apr_time_now();
-            for (ConnectionPool& p : pools) p.sweep(now);
+            bool any_idle = false;
+            for (ConnectionPool& p : pools) any_idle |= p.sweep(now);
             for (const App* app : AppRegistry::current().apps())
-                if (app->reuse_slot >= 0) pools[static_cast<std::size_t>(app->reuse_slot)].learn_capacity(s, *app);
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                if (app->reuse_slot >= 0 && app->config.reuses_connections())
+                    pools[static_cast<std::size_t>(app->reuse_slot)].learn_capacity(s, *app);
+            // Often while connections are kept idle (one may be in the way
+            // of another child's request), else until one is.
+            std::unique_lock<std::mutex> lock(g_sweeper_mutex);
+            g_sweeper_dozing = !any_idle;
+            g_sweeper_wake.wait_for(lock, std::chrono::milliseconds(any_idle ? 5 : 100),
+                                    [this, any_idle] { return stop.load() || (!any_idle && !g_sweeper_dozing); });
+            g_sweeper_dozing = false;
         }
     }
 };
@@ -125,11 +168,12 @@ void ConnectionPool::start_child(apr_pool_t* pchild, server_rec* s) {
     if (!g_shared) return;
     std::size_t slots = 0;
     for (const App* app : AppRegistry::current().apps())
-        if (app->reuse_slot >= 0) ++slots;
+        if (app->reuse_slot >= 0) slots = std::max(slots, static_cast<std::size_t>(app->reuse_slot) + 1);
     auto* child = pool_new<ChildPools>(pchild, slots);
     for (const App* app : AppRegistry::current().apps()) {
         if (app->reuse_slot < 0) continue;
         ConnectionPool& p = child->pools[static_cast<std::size_t>(app->reuse_slot)];
+        if (p.idle) continue;
         p.shared = &g_shared[app->reuse_slot];
         p.idle = new Idle();
     }
@@ -192,6 +236,13 @@ void ConnectionPool::give_back(int fd) noexcept {
     }
     std::lock_guard<std::mutex> lock(idle->mutex);
     idle->entries.push_back({fd, apr_time_now()});
+    if (idle->entries.size() == 1) {
+        std::lock_guard<std::mutex> wake(g_sweeper_mutex);
+        if (g_sweeper_dozing) {
+            g_sweeper_dozing = false;
+            g_sweeper_wake.notify_one();
+        }
+    }
 }
 
 void ConnectionPool::discard(int fd) noexcept {
@@ -201,7 +252,10 @@ void ConnectionPool::discard(int fd) noexcept {
 
 void ConnectionPool::waiting(int delta) noexcept {
     shared->waiting += delta;
-    if (delta > 0) ++shared->wanted;
+    if (delta > 0) {
+        ++idle->own_wanted;
+        ++shared->wanted;
+    }
 }
 
 void ConnectionPool::learn_capacity(server_rec* s, const App& app) noexcept {
@@ -219,15 +273,16 @@ void ConnectionPool::learn_capacity(server_rec* s, const App& app) noexcept {
     shared->capacity = cap ? static_cast<int>(*cap) : 0;
 }
 
-void ConnectionPool::sweep(apr_time_t now) noexcept {
-    if (!idle) return;
-    // A one-off connection since the last sweep (however short it was)
-    // means the kept ones are in somebody's way.
-    const unsigned seen = shared->wanted.load();
+bool ConnectionPool::sweep(apr_time_t now) noexcept {
+    if (!idle) return false;
+    // Another child's one-off connection since the last sweep (however
+    // short it was) means the kept ones are in somebody's way; this
+    // child's own one-offs get its kept connections when they are free.
+    const unsigned seen = shared->wanted.load() - idle->own_wanted.load();
     const bool wanted = seen != idle->wanted_seen || shared->waiting.load() > 0;
     std::lock_guard<std::mutex> lock(idle->mutex);
     idle->wanted_seen = seen;
-    if (idle->entries.empty()) return;
+    if (idle->entries.empty()) return false;
     std::size_t keep = 0;
     for (const Idle::Entry& e : idle->entries) {
         if (wanted || now - e.since > kIdleExpiry) {
@@ -238,6 +293,8 @@ void ConnectionPool::sweep(apr_time_t now) noexcept {
         }
     }
     idle->entries.resize(keep);
+    return keep > 0;
 }
 
 }  // namespace fastcgi::httpd
+

@@ -37,7 +37,9 @@ public:
     /// child_init: this child's idle lists and its sweeper thread.
     static void start_child(apr_pool_t* pchild, server_rec* s);
 
-    /// The pool of `app`, or nullptr when it does not reuse connections.
+    /// The pool of `app`'s address, or nullptr when no definition of that
+    /// address reuses connections. An app that does not keep connections
+    /// itself only counts its one-off connections there.
     static ConnectionPool* of(const App& app) noexcept;
 
     /// A live idle connection (its descriptor), or -1.
@@ -61,7 +63,7 @@ public:
     ~ConnectionPool();
     /// Closes idle connections that expired, or all of them while someone
     /// waits; the sweeper calls it.
-    void sweep(apr_time_t now) noexcept;
+    bool sweep(apr_time_t now) noexcept;
     /// For an external app without -max-conns: asks it (FCGI_GET_VALUES)
     /// once per generation, in one child; the sweeper calls it.
     void learn_capacity(server_rec* s, const App& app) noexcept;

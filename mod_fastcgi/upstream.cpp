@@ -1,7 +1,6 @@
 // See upstream.hpp.
 #include "upstream.hpp"
 
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -16,12 +15,14 @@ namespace fastcgi::httpd {
 
 namespace {
 
+/// Waits for a non-blocking connect to finish, until `deadline` (0: no
+/// limit).
 apr_status_t wait_connected(int fd, apr_time_t deadline) noexcept {
     while (true) {
-        const apr_interval_time_t left = deadline - apr_time_now();
-        if (left <= 0) return APR_TIMEUP;
+        const apr_interval_time_t left = deadline ? deadline - apr_time_now() : -1;
+        if (deadline && left <= 0) return APR_TIMEUP;
         pollfd p{fd, POLLOUT, 0};
-        const int n = ::poll(&p, 1, static_cast<int>((left + 999) / 1000));
+        const int n = ::poll(&p, 1, deadline ? static_cast<int>((left + 999) / 1000) : -1);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return APR_FROM_OS_ERROR(errno);
         if (n == 0) return APR_TIMEUP;
@@ -37,10 +38,7 @@ apr_status_t wait_connected(int fd, apr_time_t deadline) noexcept {
 int connect_to(const App& app, apr_interval_time_t timeout, apr_status_t& rv) noexcept {
     const apr_sockaddr_t* sa = app.addr;
     const bool unix_socket = sa->family == APR_UNIX;
-    // Without a timeout the connect blocks, as the original's did: a Unix
-    // socket whose listen queue is full then waits instead of failing.
-    const int flags = SOCK_STREAM | SOCK_CLOEXEC | (timeout > 0 ? SOCK_NONBLOCK : 0);
-    const int fd = ::socket(sa->family, flags, 0);
+    const int fd = ::socket(sa->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
         rv = APR_FROM_OS_ERROR(errno);
         return -1;
@@ -49,16 +47,18 @@ int connect_to(const App& app, apr_interval_time_t timeout, apr_status_t& rv) no
         const int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    const apr_time_t deadline = apr_time_now() + timeout;
+    // Without a timeout the connect waits as long as it takes, as the
+    // original's blocking connect did (a full listen queue included).
+    const apr_time_t deadline = timeout > 0 ? apr_time_now() + timeout : 0;
     rv = APR_SUCCESS;
     while (::connect(fd, reinterpret_cast<const sockaddr*>(&sa->sa), sa->salen) != 0) {
         if (errno == EINTR) continue;
         if (errno == EINPROGRESS) {
             rv = wait_connected(fd, deadline);
-        } else if (unix_socket && errno == EAGAIN && timeout > 0) {
+        } else if (unix_socket && errno == EAGAIN) {
             // A full Unix listen queue: a non-blocking connect cannot wait,
             // so try again until the deadline.
-            if (apr_time_now() >= deadline) {
+            if (deadline && apr_time_now() >= deadline) {
                 rv = APR_TIMEUP;
             } else {
                 ::usleep(5000);
@@ -68,10 +68,6 @@ int connect_to(const App& app, apr_interval_time_t timeout, apr_status_t& rv) no
             rv = APR_FROM_OS_ERROR(errno);
         }
         break;
-    }
-    if (rv == APR_SUCCESS && timeout <= 0) {
-        const int fl = ::fcntl(fd, F_GETFL);
-        if (fl < 0 || ::fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) rv = APR_FROM_OS_ERROR(errno);
     }
     if (rv != APR_SUCCESS) {
         ::close(fd);
@@ -85,14 +81,15 @@ Upstream::~Upstream() { finish(false); }
 apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
     finish(false);
     pool_ = ConnectionPool::of(app);
-    if (pool_ && may_reuse) {
+    const bool keeps = pool_ && app.config.reuses_connections();
+    if (keeps && may_reuse) {
         fd_ = pool_->take_idle();
         if (fd_ >= 0) {
             keep_ = reused_ = true;
             return APR_SUCCESS;
         }
     }
-    keep_ = pool_ && pool_->reserve();
+    keep_ = keeps && pool_->reserve();
     const apr_interval_time_t timeout = apr_time_from_sec(app.config.app_conn_timeout);
     apr_status_t rv = APR_SUCCESS;
     fd_ = connect_to(app, timeout, rv);

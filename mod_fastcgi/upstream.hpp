@@ -17,8 +17,7 @@ namespace fastcgi::httpd {
 class ConnectionPool;
 
 /// Opens a non-blocking, close-on-exec connection to `app`, waiting at most
-/// `timeout` (0: as long as the kernel takes, the original's blocking
-/// connect). Returns the descriptor, or -1 with `rv` set (APR_TIMEUP for a
+/// `timeout` (0: as long as it takes, as the original's blocking connect). Returns the descriptor, or -1 with `rv` set (APR_TIMEUP for a
 /// timeout).
 int connect_to(const App& app, apr_interval_time_t timeout, apr_status_t& rv) noexcept;
 
