@@ -21,13 +21,6 @@ start_apps(qw(c raw));
 my $docroot = docroot();
 my $raw_log = t_dir() . '/logs/app_raw.log';
 
-sub timed {
-    my (%o) = @_;
-    my $t0 = time;
-    my $r = http(%o);
-    $r->{elapsed} = time - $t0;
-    return $r;
-}
 
 # ---- -nph: failures before the app's first byte get httpd's status line
 {

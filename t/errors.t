@@ -27,13 +27,6 @@ sub n_error_lines {
         split /\n/, log_since($m);
 }
 
-sub timed {
-    my (%o) = @_;
-    my $t0 = time;
-    my $r = http(%o);
-    $r->{elapsed} = time - $t0;
-    return $r;
-}
 
 # ---- unix socket file missing
 {

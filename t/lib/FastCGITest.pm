@@ -35,7 +35,7 @@ our @EXPORT = qw(
     httpd_pid httpd_children httpd_descendants fd_count rss_kb children_rss_kb
     children_rss_map rss_sample rss_growth
     leak_check crash_check app_request_log_mark app_requests_since
-    server_host server_port hdr
+    server_host server_port hdr timed
 );
 
 $SIG{PIPE} = 'IGNORE';
@@ -809,6 +809,15 @@ sub http {
     $r->{t_end} = time - $t0;
     $r->{body_md5} = $md5->hexdigest;
     close $sock;
+    return $r;
+}
+
+# http(%o) with the wall time it took in $r->{elapsed}.
+sub timed {
+    my (%o) = @_;
+    my $t0 = Time::HiRes::time();
+    my $r = http(%o);
+    $r->{elapsed} = Time::HiRes::time() - $t0;
     return $r;
 }
 
