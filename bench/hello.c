@@ -102,6 +102,14 @@ static void answer_body(FCGX_Request *req)
 static void answer_get(FCGX_Request *req)
 {
     long long n = query_size(FCGX_GetParam("QUERY_STRING", req->envp));
+    /* HELLO_SENDFILE_DIR set (the X-Sendfile row): hand the ?size=N body
+     * back to httpd as the file DIR/body-N.txt instead of writing it */
+    const char *dir = getenv("HELLO_SENDFILE_DIR");
+    if (dir && *dir && n >= 0) {
+        FCGX_FPrintF(req->out, "Content-Type: text/plain\r\nX-Hello-Pid: %ld\r\n"
+                               "X-Sendfile: %s/body-%lld.txt\r\n\r\n", (long)getpid(), dir, n);
+        return;
+    }
     FCGX_FPrintF(req->out, "Content-Type: text/plain\r\nContent-Length: %lld\r\n"
                            "X-Hello-Pid: %ld\r\n\r\n",
                  n >= 0 ? n : (long long)sizeof hello - 1, (long)getpid());
