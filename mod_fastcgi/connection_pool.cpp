@@ -29,8 +29,13 @@ struct ConnectionPool::Shared {
     std::atomic<unsigned> wanted{0};  ///< one-off connections ever opened (seen by sweepers)
     std::atomic<int> capacity{0};  ///< 0 unknown, -1 being asked, else the bound
     std::atomic<apr_time_t> next_question{0};  ///< when to ask an app that was not up
+    std::atomic<int> closed_by_app{0};  ///< kept connections the app closed after an exchange
 };
 static_assert(std::atomic<int>::is_always_lock_free, "shared counters need lock-free atomics");
+
+namespace {
+constexpr int kClosesBeforeGivingUp = 3;
+}
 
 struct ConnectionPool::Idle {
     struct Entry {
@@ -208,14 +213,18 @@ ConnectionPool* ConnectionPool::of(const App& app) noexcept {
     return &(*g_pools)[static_cast<std::size_t>(app.reuse_slot)];
 }
 
-int ConnectionPool::take_idle() noexcept {
+int ConnectionPool::take_idle(bool& gave_up) noexcept {
+    gave_up = false;
     std::lock_guard<std::mutex> lock(idle->mutex);
     while (!idle->entries.empty()) {
-        const int fd = idle->entries.back().fd;
+        const Idle::Entry e = idle->entries.back();
         idle->entries.pop_back();
-        if (still_open(fd)) return fd;
-        close_fd(fd);  // the app closed it (or broke the protocol): never reused
+        if (still_open(e.fd)) return e.fd;
+        // The app closed it (or broke the protocol): never reused. Right
+        // after an exchange, that is an app that does not keep connections.
+        close_fd(e.fd);
         --shared->open;
+        if (apr_time_now() - e.since < apr_time_from_sec(1) && note_closed_by_app()) gave_up = true;
     }
     return -1;
 }
@@ -248,6 +257,15 @@ void ConnectionPool::give_back(int fd) noexcept {
 void ConnectionPool::discard(int fd) noexcept {
     close_fd(fd);
     --shared->open;
+}
+
+bool ConnectionPool::note_closed_by_app() noexcept {
+    // A few in a row means the app does not keep connections (raw
+    // implementations, some frameworks): stop, rather than race its closes.
+    // A capacity of -2 is "never keep" for reserve() and learn_capacity().
+    if (++shared->closed_by_app != kClosesBeforeGivingUp) return false;
+    shared->capacity = -2;
+    return true;
 }
 
 void ConnectionPool::waiting(int delta) noexcept {

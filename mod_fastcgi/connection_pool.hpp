@@ -42,8 +42,10 @@ public:
     /// itself only counts its one-off connections there.
     static ConnectionPool* of(const App& app) noexcept;
 
-    /// A live idle connection (its descriptor), or -1.
-    int take_idle() noexcept;
+    /// A live idle connection (its descriptor), or -1. `gave_up`: idle
+    /// connections found closed by the app made the pool stop keeping any
+    /// (see note_closed_by_app()).
+    int take_idle(bool& gave_up) noexcept;
     /// Room for one more kept connection: true (and counted) or false
     /// (also while nobody knows yet what the app can serve).
     bool reserve() noexcept;
@@ -52,6 +54,9 @@ public:
     void give_back(int fd) noexcept;
     /// A kept connection that may not be reused: closed and uncounted.
     void discard(int fd) noexcept;
+    /// A kept connection was found closed by the app after an exchange.
+    /// True (once) when that happened often enough to stop keeping any.
+    bool note_closed_by_app() noexcept;
     /// A one-off connection is opened (+1) or closed (-1).
     void waiting(int delta) noexcept;
 

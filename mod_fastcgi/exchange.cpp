@@ -110,11 +110,12 @@ Outcome Exchange::run(std::string head) {
             upstream_.finish(reusable_);
             return o;
         }
-        // The app had closed the kept connection before it saw this
-        // request (it is idempotent: no body): once more on a new one.
+        // The app had closed the kept connection (it has no body, so it can
+        // be sent again): once more on a new one.
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, o.rv, r_,
                       "FastCGI: server \"%s\" closed a kept connection; retrying on a new one",
                       app_.config.filename.c_str());
+        if (o.detail == "closed") upstream_.app_closed_kept(r_, app_);
         upstream_.finish(false);
         head = std::move(replay);
         decoder_ = RecordDecoder();
@@ -215,7 +216,12 @@ Outcome Exchange::fill_and_send(bool& want_client, apr_time_t& last_progress) {
         if (len < 0 && errno == EINTR) continue;
         if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
         {
-            const apr_status_t rv = APR_FROM_OS_ERROR(errno);
+            const int err = errno;
+            const apr_status_t rv = APR_FROM_OS_ERROR(err);
+            // A kept connection the app had closed before this request: not
+            // one byte of it went out, so the app cannot have seen it.
+            if (upstream_.reused() && out_pos_ == 0 && (err == EPIPE || err == ECONNRESET))
+                return {Failure::StaleConnection, rv, ""};
             // The app stopped reading (it may have answered without reading
             // all its input): stop sending and read what it says.
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r_, "FastCGI: server \"%s\" stopped reading its input",
@@ -239,10 +245,11 @@ Outcome Exchange::read_some(Read& state) {
         const int err = got < 0 ? errno : 0;
         apr_bucket_free(buf);
         if (got < 0 && (err == EAGAIN || err == EWOULDBLOCK)) return {};
-        // A kept connection the app closed before it saw anything of this
-        // request: not a failure of the request.
+        // A kept connection that ends before one byte of the answer: the app
+        // closed it after the last request (it ignores FCGI_KEEP_CONN) while
+        // this one was on its way. Sent once more, on a new connection.
         if (upstream_.reused() && !heard_ && (got == 0 || err == ECONNRESET))
-            return {Failure::StaleConnection, got == 0 ? APR_EOF : APR_FROM_OS_ERROR(err), ""};
+            return {Failure::StaleConnection, got == 0 ? APR_EOF : APR_FROM_OS_ERROR(err), "closed"};
         if (got == 0 || err == ECONNRESET) return end_of_stream();
         return fail(sink_.headers_done() ? Failure::AppClosedEarly : Failure::IncompleteHeaders,
                     APR_FROM_OS_ERROR(err), ": recv() failed");

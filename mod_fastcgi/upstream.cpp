@@ -33,6 +33,13 @@ apr_status_t wait_connected(int fd, apr_time_t deadline) noexcept {
     }
 }
 
+void log_gave_up(request_rec* r, const App& app) noexcept {
+    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                  "FastCGI: server \"%s\" at %s closes its connections after each request (it ignores "
+                  "FCGI_KEEP_CONN): connections to it are no longer kept",
+                  app.config.filename.c_str(), app.where.c_str());
+}
+
 }  // namespace
 
 int connect_to(const App& app, apr_interval_time_t timeout, apr_status_t& rv) noexcept {
@@ -83,7 +90,9 @@ apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
     pool_ = ConnectionPool::of(app);
     const bool keeps = pool_ && app.config.reuses_connections();
     if (keeps && may_reuse) {
-        fd_ = pool_->take_idle();
+        bool gave_up = false;
+        fd_ = pool_->take_idle(gave_up);
+        if (gave_up) log_gave_up(r, app);
         if (fd_ >= 0) {
             keep_ = reused_ = true;
             return APR_SUCCESS;
@@ -104,6 +113,10 @@ apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
         one_off_counted_ = true;
     }
     return APR_SUCCESS;
+}
+
+void Upstream::app_closed_kept(request_rec* r, const App& app) noexcept {
+    if (pool_ && pool_->note_closed_by_app()) log_gave_up(r, app);
 }
 
 void Upstream::finish(bool reusable) noexcept {

@@ -40,6 +40,11 @@ public:
     /// It came from the pool (it may have been closed by the app meanwhile).
     bool reused() const noexcept { return reused_; }
 
+    /// The app closed this kept connection after an exchange: tells the
+    /// pool, which stops keeping connections to an app that does so again
+    /// and again.
+    void app_closed_kept(request_rec* r, const App& app) noexcept;
+
     /// Ends the connection: back to the pool when `reusable` (a clean
     /// exchange) and it is a kept one, else closed.
     void finish(bool reusable) noexcept;
