@@ -31,6 +31,22 @@ void close_from(int lowest, int keep) {
         if (fd != keep) ::close(fd);
 }
 
+/// In the child: setrlimit for each configured limit, or fail.
+void apply_limits(int fd, const SpawnLimits& l) {
+    const struct {
+        int resource;
+        const SpawnLimits::Limit& limit;
+        const char* what;
+    } all[] = {{RLIMIT_CPU, l.cpu, "setrlimit(RLIMIT_CPU) (RLimitCPU)"},
+               {RLIMIT_AS, l.mem, "setrlimit(RLIMIT_AS) (RLimitMEM)"},
+               {RLIMIT_NPROC, l.nproc, "setrlimit(RLIMIT_NPROC) (RLimitNPROC)"}};
+    for (const auto& a : all) {
+        if (!a.limit.set) continue;
+        const rlimit r{a.limit.soft, a.limit.hard};
+        if (::setrlimit(a.resource, &r) != 0) child_fail(fd, a.what);
+    }
+}
+
 }  // namespace
 
 Spawned spawn(const SpawnRequest& req, std::string& error) {
@@ -82,6 +98,7 @@ Spawned spawn(const SpawnRequest& req, std::string& error) {
         if (::dup2(req.listen_fd, 0) < 0) child_fail(pipefd[1], "dup2()");
         if (::dup2(2, 1) < 0) child_fail(pipefd[1], "dup2()");
         close_from(3, pipefd[1]);
+        if (req.limits) apply_limits(pipefd[1], *req.limits);
         if (req.before_identity) req.before_identity();
         if (req.drop_to_user) {
             if (::setgid(req.gid) != 0) child_fail(pipefd[1], "setgid()");
