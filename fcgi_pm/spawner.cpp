@@ -16,11 +16,30 @@ namespace fastcgi::pm {
 
 namespace {
 
-/// In the child: report `what` and errno through `fd`, then exit.
+constexpr std::size_t kExecStatusMax = 512;  ///< one message on the exec-status pipe (< PIPE_BUF)
+
+/// The likely fix for the common failures of a start (docs/troubleshooting.md).
+const char* fix_hint(const char* what, int e) {
+    if (std::strcmp(what, "execve()") == 0) {
+        if (e == EACCES)
+            return "; likely fix: make the file executable by httpd's User (chmod +x), its directories searchable, "
+                   "on a file system not mounted noexec";
+        if (e == ENOENT) return "; likely fix: check the path and the interpreter on the script's #! line";
+        if (e == ENOEXEC) return "; likely fix: a script needs a #! line naming its interpreter";
+    }
+    if (std::strcmp(what, "chdir()") == 0 && e == EACCES)
+        return "; likely fix: let httpd's User search the application's directory (chmod o+x, or its group)";
+    if (std::strncmp(what, "setrlimit(", 10) == 0 && e == EPERM)
+        return "; likely fix: a hard RLimit* above the limit httpd was started with cannot be set";
+    return "";
+}
+
+/// In the child: report `what`, errno and the likely fix through `fd`, then
+/// exit.
 [[noreturn]] void child_fail(int fd, const char* what) {
-    char buf[256];
+    char buf[kExecStatusMax];
     const int e = errno;
-    const int n = std::snprintf(buf, sizeof buf, "%s: %s", what, std::strerror(e));
+    const int n = std::snprintf(buf, sizeof buf, "%s: %s%s", what, std::strerror(e), fix_hint(what, e));
     if (n > 0) (void)!::write(fd, buf, static_cast<size_t>(n));
     _exit(127);
 }
@@ -122,7 +141,7 @@ Spawned spawn(const SpawnRequest& req, std::string& error) {
 }
 
 std::optional<std::string> exec_result(int status_fd) {
-    char buf[256];
+    char buf[kExecStatusMax];
     ssize_t n;
     do {
         n = ::read(status_fd, buf, sizeof buf);
