@@ -318,6 +318,7 @@ void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
     req.gid = cfg_.group_id;
     req.user_name = cfg_.user_name;
     req.before_identity = before_identity_;
+    req.limits = &cfg_.limits;
     const bool reused = a.state.slots[i].used;
     std::string error;
     const Spawned child = spawn(req, error);

@@ -4,6 +4,7 @@
 // post_config from the configuration, copied into the PM when it forks.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <string>
@@ -12,6 +13,17 @@
 #include "fastcgi/app_config.hpp"
 
 namespace fastcgi::pm {
+
+/// httpd's RLimitCPU, RLimitMEM and RLimitNPROC of the server config,
+/// applied to every spawned app as mod_cgi applies them to CGI scripts
+/// (RLimitMEM is the address space, RLIMIT_AS, as APR sets it).
+struct SpawnLimits {
+    struct Limit {
+        bool set = false;
+        rlim_t soft = 0, hard = 0;
+    };
+    Limit cpu, mem, nproc;
+};
 
 struct StaticApp {
     std::string filename;
@@ -34,6 +46,7 @@ struct PmConfig {
     std::vector<StaticApp> statics;
     DynamicConfig dynamic;
     std::vector<std::string> dynamic_env;  ///< resolved FastCgiConfig -initial-env
+    SpawnLimits limits;             ///< for static and dynamic apps alike
 };
 
 }  // namespace fastcgi::pm

@@ -16,11 +16,30 @@ namespace fastcgi::pm {
 
 namespace {
 
-/// In the child: report `what` and errno through `fd`, then exit.
+constexpr std::size_t kExecStatusMax = 512;  ///< one message on the exec-status pipe (< PIPE_BUF)
+
+/// The likely fix for the common failures of a start (docs/troubleshooting.md).
+const char* fix_hint(const char* what, int e) {
+    if (std::strcmp(what, "execve()") == 0) {
+        if (e == EACCES)
+            return "; likely fix: make the file executable by httpd's User (chmod +x), its directories searchable, "
+                   "on a file system not mounted noexec";
+        if (e == ENOENT) return "; likely fix: check the path and the interpreter on the script's #! line";
+        if (e == ENOEXEC) return "; likely fix: a script needs a #! line naming its interpreter";
+    }
+    if (std::strcmp(what, "chdir()") == 0 && e == EACCES)
+        return "; likely fix: let httpd's User search the application's directory (chmod o+x, or its group)";
+    if (std::strncmp(what, "setrlimit(", 10) == 0 && e == EPERM)
+        return "; likely fix: a hard RLimit* above the limit httpd was started with cannot be set";
+    return "";
+}
+
+/// In the child: report `what`, errno and the likely fix through `fd`, then
+/// exit.
 [[noreturn]] void child_fail(int fd, const char* what) {
-    char buf[256];
+    char buf[kExecStatusMax];
     const int e = errno;
-    const int n = std::snprintf(buf, sizeof buf, "%s: %s", what, std::strerror(e));
+    const int n = std::snprintf(buf, sizeof buf, "%s: %s%s", what, std::strerror(e), fix_hint(what, e));
     if (n > 0) (void)!::write(fd, buf, static_cast<size_t>(n));
     _exit(127);
 }
@@ -29,6 +48,22 @@ void close_from(int lowest, int keep) {
     const int max = static_cast<int>(::sysconf(_SC_OPEN_MAX));
     for (int fd = lowest; fd < (max > 0 ? max : 1024) && fd < 65536; ++fd)
         if (fd != keep) ::close(fd);
+}
+
+/// In the child: setrlimit for each configured limit, or fail.
+void apply_limits(int fd, const SpawnLimits& l) {
+    const struct {
+        int resource;
+        const SpawnLimits::Limit& limit;
+        const char* what;
+    } all[] = {{RLIMIT_CPU, l.cpu, "setrlimit(RLIMIT_CPU) (RLimitCPU)"},
+               {RLIMIT_AS, l.mem, "setrlimit(RLIMIT_AS) (RLimitMEM)"},
+               {RLIMIT_NPROC, l.nproc, "setrlimit(RLIMIT_NPROC) (RLimitNPROC)"}};
+    for (const auto& a : all) {
+        if (!a.limit.set) continue;
+        const rlimit r{a.limit.soft, a.limit.hard};
+        if (::setrlimit(a.resource, &r) != 0) child_fail(fd, a.what);
+    }
 }
 
 }  // namespace
@@ -82,6 +117,7 @@ Spawned spawn(const SpawnRequest& req, std::string& error) {
         if (::dup2(req.listen_fd, 0) < 0) child_fail(pipefd[1], "dup2()");
         if (::dup2(2, 1) < 0) child_fail(pipefd[1], "dup2()");
         close_from(3, pipefd[1]);
+        if (req.limits) apply_limits(pipefd[1], *req.limits);
         if (req.before_identity) req.before_identity();
         if (req.drop_to_user) {
             if (::setgid(req.gid) != 0) child_fail(pipefd[1], "setgid()");
@@ -105,7 +141,7 @@ Spawned spawn(const SpawnRequest& req, std::string& error) {
 }
 
 std::optional<std::string> exec_result(int status_fd) {
-    char buf[256];
+    char buf[kExecStatusMax];
     ssize_t n;
     do {
         n = ::read(status_fd, buf, sizeof buf);

@@ -2,7 +2,8 @@
 // app's directory, nice(-priority), the listening socket on fd 0, stdout
 // and stderr to httpd's error log, every other descriptor closed, its own
 // process group (so that the PM can end php-cgi and its children together),
-// SIGTERM when the PM dies, and exec of the app (or of FastCgiWrapper with
+// SIGTERM when the PM dies, httpd's RLimit* (before the identity change,
+// so that the app cannot raise them again), and exec of the app (or of FastCgiWrapper with
 // user, group and the app's basename) with exactly the configured
 // environment. An exec failure is reported back through a close-on-exec
 // pipe, so the PM logs why instead of seeing a mysterious exit.
@@ -19,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "pm_config.hpp"
+
 namespace fastcgi::pm {
 
 struct SpawnRequest {
@@ -33,6 +36,7 @@ struct SpawnRequest {
     uid_t uid = 0;
     gid_t gid = 0;
     std::string user_name;          ///< for initgroups
+    const SpawnLimits* limits = nullptr;  ///< RLimitCPU/MEM/NPROC, or none
     /// Runs in the child just before the identity change (initgroups):
     /// lets a test make that step slow. Must be async-signal-safe.
     void (*before_identity)() = nullptr;

@@ -42,14 +42,17 @@ DynamicApp::DynamicApp(request_rec* r, const char* path, const apr_finfo_t& finf
     if (reg.wrapper.empty() && !executable_by_server(finfo)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "FastCGI: invalid (dynamic) server \"%s\": access for server (uid %ld, gid %ld) not allowed: "
-                      "execute not allowed",
+                      "execute not allowed; likely fix: chmod +x %s (httpd's User must execute it)",
                       path, static_cast<long>(ap_unixd_config.user_id),
-                      static_cast<long>(ap_unixd_config.group_id));
+                      static_cast<long>(ap_unixd_config.group_id), path);
         status = HTTP_FORBIDDEN;
         return;
     }
     if (need_execcgi && !(ap_allow_options(r) & OPT_EXECCGI)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: \"ExecCGI Option\" is off in this directory: %s", r->uri);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "FastCGI: \"ExecCGI Option\" is off in this directory: %s; likely fix: Options +ExecCGI "
+                      "in the <Directory> that holds \"%s\"",
+                      r->uri, path);
         status = HTTP_FORBIDDEN;
         return;
     }

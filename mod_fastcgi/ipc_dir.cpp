@@ -34,22 +34,34 @@ int fail(server_rec* s, int err, const std::string& msg) {
     return HTTP_INTERNAL_SERVER_ERROR;
 }
 
+/// "chown 33:33 '/x' && chmod 0700 '/x'": what gives User/Group the directory.
+std::string chown_fix(const std::string& dir, uid_t uid, gid_t gid) {
+    return "chown " + std::to_string(uid) + ":" + std::to_string(gid) + " " + dir + " && chmod 0700 " + dir;
+}
+
 int make_or_check_dir(server_rec* s, const std::string& dir) {
     const uid_t uid = ap_unixd_config.user_id;
     const gid_t gid = ap_unixd_config.group_id;
+    const std::string elsewhere = "or set FastCgiIpcDir to a directory on a local file system";
     struct stat st{};
     if (::stat(dir.c_str(), &st) != 0) {
-        if (errno != ENOENT) return fail(s, errno, "\"" + dir + "\": stat() failed");
+        if (errno != ENOENT)
+            return fail(s, errno, "\"" + dir + "\": stat() failed; likely fix: make its parent directories "
+                                  "searchable by root, " + elsewhere);
         if (::mkdir(dir.c_str(), S_IRWXU) != 0 && errno != EEXIST)
-            return fail(s, errno, "\"" + dir + "\": mkdir() failed");
+            return fail(s, errno, "\"" + dir + "\": mkdir() failed; likely fix: create its parent directory, " +
+                                      elsewhere);
         if (::geteuid() == 0 && ::chown(dir.c_str(), uid, gid) != 0)
-            return fail(s, errno, "\"" + dir + "\": chown() to User/Group failed");
+            return fail(s, errno, "\"" + dir + "\": chown() to User/Group failed; likely fix: " + elsewhere +
+                                      " (not NFS with root_squash)");
         return OK;
     }
-    if (!S_ISDIR(st.st_mode)) return fail(s, 0, "\"" + dir + "\" exists and is not a directory");
+    if (!S_ISDIR(st.st_mode))
+        return fail(s, 0, "\"" + dir + "\" exists and is not a directory; likely fix: remove it, " + elsewhere);
     if (!may_use(st, uid, gid))
         return fail(s, 0, "\"" + dir + "\": access for server (uid " + std::to_string(uid) + ", gid " +
-                              std::to_string(gid) + ") not allowed: read, write and search are needed");
+                              std::to_string(gid) + ") not allowed: read, write and search are needed; likely fix: " +
+                              chown_fix(dir, uid, gid));
     return OK;
 }
 

@@ -55,7 +55,17 @@ void register_hooks(apr_pool_t*) {
 
 extern "C" {
 __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA fastcgi_module = {
-    STANDARD20_MODULE_STUFF,
+    // STANDARD20_MODULE_STUFF, but named as the original's source file so
+    // that configurations written for it (<IfModule mod_fastcgi.c>, as in
+    // Debian's fastcgi.conf) see this module; __FILE__ would be module.cpp.
+    MODULE_MAGIC_NUMBER_MAJOR,
+    MODULE_MAGIC_NUMBER_MINOR,
+    -1,
+    "mod_fastcgi.c",
+    nullptr,
+    nullptr,
+    MODULE_MAGIC_COOKIE,
+    nullptr,
     fastcgi::httpd::create_auth_dir_config,  // per-directory: the authorizer roles
     fastcgi::httpd::merge_auth_dir_config,
     nullptr,  // server config: the app registry is per configuration generation

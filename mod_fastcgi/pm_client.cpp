@@ -19,6 +19,25 @@ namespace fastcgi::httpd {
 namespace {
 int g_pm_fd = -1;
 sockaddr_un g_pm_addr{};
+
+void copy_limit(const struct rlimit* from, pm::SpawnLimits::Limit& to) {
+    if (!from) return;
+    to.set = true;
+    to.soft = from->rlim_cur;
+    to.hard = from->rlim_max;
+}
+
+/// RLimitCPU/RLimitMEM/RLimitNPROC of the main server's config (the
+/// defaults of its <Directory> tree), as mod_cgi would pass them to a CGI.
+pm::SpawnLimits server_limits(server_rec* s) {
+    pm::SpawnLimits l;
+    const auto* core = static_cast<const core_dir_config*>(ap_get_core_module_config(s->lookup_defaults));
+    if (!core) return l;
+    copy_limit(core->limit_cpu, l.cpu);
+    copy_limit(core->limit_mem, l.mem);
+    copy_limit(core->limit_nproc, l.nproc);
+    return l;
+}
 }  // namespace
 
 int start_process_manager(apr_pool_t* pconf, server_rec* s) {
@@ -36,6 +55,7 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
     cfg.user_name = ap_unixd_config.user_name ? ap_unixd_config.user_name : "";
     cfg.dynamic = reg.dynamic;
     cfg.dynamic_env = reg.dynamic_env;
+    cfg.limits = server_limits(s);
     for (const App* app : AppRegistry::current().apps()) {
         if (app->config.kind != AppKind::Static) continue;
         pm::StaticApp st;

@@ -8,6 +8,7 @@ PACKAGES=(
   apache2 apache2-dev libapache2-mod-perl2 libapache2-mod-fcgid
   libfcgi-dev libfcgi-bin libfcgi-perl php-cgi golang-go ruby-fcgi
   libgtest-dev clang libfuzzer-14-dev libwww-perl wrk
+  debhelper dpkg-dev fakeroot
 )
 
 missing=()

@@ -2,7 +2,8 @@
 # Runs every test: installs dependencies, builds the module with apxs and
 # with CMake, runs the unit tests and the fuzz smoke runs (ctest), then the
 # end-to-end suite against the real httpd (Apache::Test, prove-style
-# summary last). Usage: bash scripts/test.sh   (from anywhere; root or sudo)
+# summary last), then the Debian package in the system apache2
+# (t/deb/test-package.sh). Usage: bash scripts/test.sh   (from anywhere; root or sudo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -35,6 +36,13 @@ perl t/TEST.PL -clean >/dev/null 2>&1 || true
 perl t/TEST.PL 2>&1 | tee "$logs/e2e" || rc=1
 perl t/TEST.PL -clean >/dev/null 2>&1 || true
 
+# Last, so that no Apache::Test run inherits the system httpd's config while
+# the package is installed in it.
+echo "== Debian package: build, install into the system apache2, serve, purge"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+$SUDO bash t/deb/test-package.sh 2>&1 | tee "$logs/deb" || rc=1
+
 # One closing line over all runners (their own summaries are above).
 total=0 failed=0
 for f in fuzz unit; do
@@ -52,6 +60,14 @@ if line=$(grep -E "^Files=[0-9]+, Tests=[0-9]+" "$logs/e2e" | tail -1); then
     failed=$((failed + ${n:-1}))
     rc=1
   fi
+else
+  rc=1
+fi
+if line=$(grep -E "^package: [0-9]+ passed, [0-9]+ failed$" "$logs/deb" | tail -1); then
+  p=$(sed -E 's/^package: ([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$line")
+  total=$((total + p + f))
+  failed=$((failed + f))
 else
   rc=1
 fi

@@ -93,8 +93,9 @@ my $p1;
     my $m = $h->log_mark;
     my $r = $h->http(path => '/noexec/app.fcg');
     ok t_cmp($r->{status}, 403, 'fastcgi-script without Options ExecCGI: 403');
-    ok t_cmp($h->wait_log($m, qr/ExecCGI/, 2), qr/FastCGI: "ExecCGI Option" is off in this directory: \/noexec\/app\.fcg/,
-             'log: "ExecCGI Option" is off in this directory');
+    ok t_cmp($h->wait_log($m, qr/ExecCGI/, 2),
+             qr/FastCGI: "ExecCGI Option" is off in this directory: \/noexec\/app\.fcg; likely fix: Options \+ExecCGI in the <Directory> that holds "\Q$noexec\E"/,
+             'log: "ExecCGI Option" is off in this directory, with the fix (docs/troubleshooting.md 7)');
     $m = $h->log_mark;
     $r = $h->http(path => '/dyn/missing.fcg');
     ok t_cmp($r->{status}, 404, 'missing dynamic app file: 404');
@@ -102,8 +103,8 @@ my $p1;
     $r = $h->http(path => '/dyn/plain.fcg');
     ok t_cmp($r->{status}, 403, 'file not executable by httpd\'s User: 403');
     ok t_cmp($h->wait_log($m, qr/execute not allowed/, 2),
-             qr/FastCGI: invalid \(dynamic\) server "\Q$plain\E": access for server \(uid $uid, gid \d+\) not allowed: execute not allowed/,
-             'log: access for server ... not allowed: execute not allowed');
+             qr/FastCGI: invalid \(dynamic\) server "\Q$plain\E": access for server \(uid $uid, gid \d+\) not allowed: execute not allowed; likely fix: chmod \+x \Q$plain\E \(httpd's User must execute it\)/,
+             'log: access for server ... not allowed: execute not allowed, with the fix (docs/troubleshooting.md 7)');
     sleep 0.3;
     ok t_cmp(join(' ', sort $h->ipc_files), 'dynamic/' . FastCGITest::PM::md5_name($app, '-', '-') . ' pm.sock',
              'refused requests created no socket');

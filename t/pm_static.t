@@ -241,8 +241,8 @@ my ($new1, $new2);
     ok t_cmp($h->log_since(0),
              qr/FastCGI: server "\Q$crash\E" has failed to remain running for the minimum server life given 3 attempts; its restart interval has been backed off to 600 seconds/,
              'log: ... has failed to remain running ... backed off to 600 seconds');
-    my @fail = $h->log_times(0, qr/can't start server "\Q$noexec\E": execve\(\): Exec format error/);
-    ok t_cmp(scalar(@fail), 4, 'an app that cannot be executed: 4 attempts, each logged (execve(): Exec format error)');
+    my @fail = $h->log_times(0, qr/can't start server "\Q$noexec\E": execve\(\): Exec format error; likely fix: a script needs a #! line naming its interpreter/);
+    ok t_cmp(scalar(@fail), 4, 'an app that cannot be executed: 4 attempts, each logged (execve(): Exec format error; likely fix: ...)');
     ok t_cmp($h->log_since(0),
              qr/FastCGI: server "\Q$noexec\E" has failed to remain running for the minimum server life given 3 attempts; its restart interval has been backed off to 600 seconds/,
              'log: the exec failures are backed off with the same message');

@@ -1,8 +1,9 @@
 // The process manager's loop without httpd: real /bin/sh apps spawned on
 // their listening socket, reaped and restarted, a datagram from a "child",
-// an exec failure, and a spawn whose pre-exec step (initgroups() with a
-// slow NSS lookup, here a sleep injected before the identity change) takes
-// seconds while the loop goes on serving messages and reaping.
+// an exec failure with its likely fix, httpd's RLimit* on an instance, and a
+// spawn whose pre-exec step (initgroups() with a slow NSS lookup, here a
+// sleep injected before the identity change) takes seconds while the loop
+// goes on serving messages and reaping.
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -192,11 +193,41 @@ TEST_F(ManagerTest, ExecFailureIsAFailedStartNotAnExit) {
     start();
     ASSERT_TRUE(run_until([&] { return logged("can't start server \"" + app + "\": execve(): Permission denied"); }))
         << log();
+    EXPECT_TRUE(logged("execve(): Permission denied; likely fix: make the file executable by httpd's User (chmod +x)"))
+        << log();
     // give reap() a chance to (wrongly) see the child's exit 127
     run_until([] { return false; }, Ms(300));
     EXPECT_FALSE(logged("terminated by calling exit")) << log();
     EXPECT_FALSE(logged("\"" + app + "\" started")) << log();
     EXPECT_EQ(manager_->launching(), 0u);
+    manager_->end_instances();
+}
+
+// RLimitCPU/RLimitMEM/RLimitNPROC travel in PmConfig and are set in the
+// child before the exec: the instance's /proc/<pid>/limits shows them.
+TEST_F(ManagerTest, SpawnLimitsReachTheInstance) {
+    cfg_.limits.cpu = {true, 50, 60};
+    cfg_.limits.mem = {true, 1073741824, 2147483648};
+    cfg_.limits.nproc = {true, 4000, 5000};
+    const std::string app = script("fast/limited.sh", "exec sleep 30");
+    add_static(app);
+    start();
+    const std::string started = "server \"" + app + "\" started (pid ";
+    ASSERT_TRUE(run_until([&] { return logged(started); })) << log();
+    const int pid = logged_pid(started);
+    std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+    std::string line, cpu, mem, nproc;
+    while (std::getline(in, line)) {
+        if (line.rfind("Max cpu time", 0) == 0) cpu = line;
+        if (line.rfind("Max address space", 0) == 0) mem = line;
+        if (line.rfind("Max processes", 0) == 0) nproc = line;
+    }
+    EXPECT_NE(cpu.find(" 50 "), std::string::npos) << cpu;
+    EXPECT_NE(cpu.find(" 60 "), std::string::npos) << cpu;
+    EXPECT_NE(mem.find(" 1073741824 "), std::string::npos) << mem;
+    EXPECT_NE(mem.find(" 2147483648 "), std::string::npos) << mem;
+    EXPECT_NE(nproc.find(" 4000 "), std::string::npos) << nproc;
+    EXPECT_NE(nproc.find(" 5000 "), std::string::npos) << nproc;
     manager_->end_instances();
 }
 
