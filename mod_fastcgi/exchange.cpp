@@ -28,24 +28,45 @@ void Exchange::log_stderr(std::string_view line) {
                   escape_control(line).c_str());
 }
 
+namespace {
+
+/// What an administrator most likely has to do about a failed connect
+/// (docs/troubleshooting.md lists these lines).
+const char* connect_hint(apr_status_t rv) noexcept {
+    if (APR_STATUS_IS_ENOENT(rv))
+        return "; likely fix: start the application on that socket, or correct -socket (a relative path is inside "
+               "FastCgiIpcDir)";
+    if (rv == APR_FROM_OS_ERROR(EACCES))
+        return "; likely fix: give httpd's User write permission on the socket and search permission on its "
+               "directories (PHP-FPM: listen.owner/listen.group/listen.mode)";
+    if (APR_STATUS_IS_ECONNREFUSED(rv))
+        return "; likely fix: nothing listens there: start the application, or correct -host/-socket (127.0.0.1 "
+               "and ::1 differ)";
+    return "";
+}
+
+}  // namespace
+
 Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
     const char* app = app_.config.filename.c_str();
     const char* where = app_.where.c_str();
     switch (f) {
     case Failure::ConnectFailed:
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r_, "FastCGI: failed to connect to server \"%s\" at %s: %s", app,
-                      where, detail.c_str());
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r_, "FastCGI: failed to connect to server \"%s\" at %s: %s%s", app,
+                      where, detail.c_str(), connect_hint(rv));
         break;
     case Failure::ConnectTimeout:
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r_,
                       "FastCGI: failed to connect to server \"%s\" at %s: connect() timed out "
-                      "(appConnTimeout=%u sec)",
+                      "(appConnTimeout=%u sec); likely fix: the address drops connections or all the application's "
+                      "workers are busy: check -host, add processes, or raise -appConnTimeout",
                       app, where, app_.config.app_conn_timeout);
         break;
     case Failure::IdleTimeout:
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r_,
-                      "FastCGI: comm with server \"%s\" at %s aborted:%s idle timeout (%u sec)", app, where,
-                      detail.c_str(), app_.config.idle_timeout);
+                      "FastCGI: comm with server \"%s\" at %s aborted:%s idle timeout (%u sec); likely fix: raise "
+                      "-idle-timeout for slow requests, or find why the application hangs",
+                      app, where, detail.c_str(), app_.config.idle_timeout);
         break;
     case Failure::ProtocolError:
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r_, "FastCGI: comm with server \"%s\" at %s aborted: protocol error: %s",
@@ -53,7 +74,9 @@ Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
         break;
     case Failure::IncompleteHeaders:
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r_,
-                      "FastCGI: incomplete headers (%" APR_SIZE_T_FMT " bytes) received from server \"%s\" at %s%s",
+                      "FastCGI: incomplete headers (%" APR_SIZE_T_FMT " bytes) received from server \"%s\" at %s%s; "
+                      "likely fix: the application closed before the blank line ending its headers: see its stderr "
+                      "above",
                       sink_.header_bytes(), app, where, detail.c_str());
         break;
     case Failure::AppClosedEarly:

@@ -33,7 +33,7 @@ sub has { my ($line, $text) = @_; return index($line, $text) >= 0 ? $text : "(no
     unlink "$ipc/nosuch.sock";
     my $m = log_mark();
     my $r = http(path => '/ext/nosock.fcgi');
-    my $want = qq{FastCGI: failed to connect to server "$docroot/ext/nosock.fcgi" at unix:$ipc/nosuch.sock: connect() failed};
+    my $want = qq{FastCGI: failed to connect to server "$docroot/ext/nosock.fcgi" at unix:$ipc/nosuch.sock: connect() failed; likely fix: start the application on that socket, or correct -socket (a relative path is inside FastCgiIpcDir)};
     my $l = line_with($m, $want);
     ok t_cmp("$r->{status} " . has($l, "(2)No such file or directory: "), "503 (2)No such file or directory: ",
              '1. socket missing: 503, errno ENOENT');
@@ -49,7 +49,7 @@ sub has { my ($line, $text) = @_; return index($line, $text) >= 0 ? $text : "(no
     umask $old;
     my $m = log_mark();
     my $r = http(path => '/ext/nosock.fcgi');
-    my $want = qq{FastCGI: failed to connect to server "$docroot/ext/nosock.fcgi" at unix:$path: connect() failed};
+    my $want = qq{FastCGI: failed to connect to server "$docroot/ext/nosock.fcgi" at unix:$path: connect() failed; likely fix: give httpd's User write permission on the socket and search permission on its directories (PHP-FPM: listen.owner/listen.group/listen.mode)};
     my $l = line_with($m, $want);
     ok t_cmp("$r->{status} " . has($l, "(13)Permission denied: "), "503 (13)Permission denied: ",
              '2. socket not permitted: 503, errno EACCES');
@@ -63,7 +63,7 @@ sub has { my ($line, $text) = @_; return index($line, $text) >= 0 ? $text : "(no
     my $port = port('refused');
     my $m = log_mark();
     my $r = http(path => '/ext/refused.fcgi');
-    my $tail = qq{FastCGI: failed to connect to server "$docroot/ext/refused.fcgi" at 127.0.0.1:$port: connect() failed};
+    my $tail = qq{FastCGI: failed to connect to server "$docroot/ext/refused.fcgi" at 127.0.0.1:$port: connect() failed; likely fix: nothing listens there: start the application, or correct -host/-socket (127.0.0.1 and ::1 differ)};
     my $l = line_with($m, $tail);
     ok t_cmp("$r->{status} " . has($l, '(111)Connection refused: '), '503 (111)Connection refused: ',
              '3. wrong address: 503, errno ECONNREFUSED');
