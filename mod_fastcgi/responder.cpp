@@ -13,11 +13,23 @@ void cut_to_connection_filters(request_rec* r) {
     r->output_filters = r->proto_output_filters = f;
 }
 
+/// A response that asks to be streamed: Server-Sent Events, or nginx's
+/// "X-Accel-Buffering: no" (which the client never sees). Either way every
+/// piece of the app's output is flushed at once, as with -flush.
+bool streams_itself(request_rec* r) {
+    bool stream = r->content_type && !strncasecmp(r->content_type, "text/event-stream", 17);
+    if (const char* v = apr_table_get(r->err_headers_out, "X-Accel-Buffering")) {
+        if (!strcasecmp(v, "no")) stream = true;
+        apr_table_unset(r->err_headers_out, "X-Accel-Buffering");
+    }
+    return stream;
+}
+
 }  // namespace
 
 Responder::Responder(request_rec* r, const App& app, bool nph)
     : r_(r), app_(app), nph_(nph), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
-      handoff_(r, app) {
+      handoff_(r, app), flush_(app.config.flush) {
     headers_done_ = nph_;  // the app's output is the whole HTTP response
 }
 
@@ -61,6 +73,7 @@ Step Responder::on_headers() {
     if (!headers.valid()) return header_error(headers.error.c_str());
     before_.emplace(r_);
     applied_ = apply_response_headers(r_, headers);
+    flush_ = flush_ || streams_itself(r_);
     // claim() also strips the two headers from what was applied.
     if (handoff_.claim(parser_.headers())) {
         // Read the exchange to its end (the app is then free) and discard the body.
@@ -82,7 +95,7 @@ Step Responder::on_headers() {
 
 Step Responder::on_batch_end() {
     if (APR_BRIGADE_EMPTY(bb_)) return Step::Continue;
-    if (app_.config.flush) APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_flush_create(r_->connection->bucket_alloc));
+    if (flush_) APR_BRIGADE_INSERT_TAIL(bb_, apr_bucket_flush_create(r_->connection->bucket_alloc));
     const apr_status_t rv = ap_pass_brigade(r_->output_filters, bb_);
     apr_brigade_cleanup(bb_);
     sent_ = true;

@@ -6,8 +6,9 @@
 // status line and error page.
 // The body goes out as slices of the exchange's read buffers (no copy),
 // passed down the filter chain after every read from the app: without
-// -flush httpd's filters may hold small amounts; with -flush a FLUSH bucket
-// follows each read. Memory stays bounded whatever the response size,
+// -flush httpd's filters may hold small amounts; with -flush, or for a
+// response of type text/event-stream or with "X-Accel-Buffering: no" (that
+// header removed), a FLUSH bucket follows each read. Memory stays bounded whatever the response size,
 // because ap_pass_brigade blocks while the client is slower than the app.
 #pragma once
 
@@ -58,6 +59,7 @@ private:
     bool cut_ = false;   ///< -nph: the HTTP filters are gone
     FileHandoff handoff_;
     bool discard_body_ = false;  ///< the app's body is not wanted (HandOff)
+    bool flush_;                 ///< -flush, or a response that asks to be streamed
 };
 
 }  // namespace fastcgi::httpd

@@ -9,7 +9,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use FastCGITest;
 
-plan tests => 9, need_module 'fastcgi';
+plan tests => 17, need_module 'fastcgi';
 
 my $parent = httpd_pid();
 my $mark   = log_mark();
@@ -35,6 +35,25 @@ my $b = http(path => '/ext/c.fcgi?size=1000000&flush&pause=1500&write=END', sink
 ok t_cmp(($b->{t_first_body} // 99) < 1.0 ? 1 : 0, 1,
          sprintf('no -flush, 1 MB then a pause: first body byte after %.2f s (< 1.0 s)', $b->{t_first_body} // 99));
 ok t_cmp($b->{body_len}, 1000003, 'no -flush, 1 MB then a pause: whole body');
+
+# streaming decided per response, without -flush: Server-Sent Events, and
+# nginx's X-Accel-Buffering: no (removed before the client sees it)
+my $sse = http(path => "/ext/c.fcgi?ctype=text/event-stream&$q", time_from_end_of_request => 1);
+ok t_cmp($sse->{status}, 200, 'text/event-stream: 200');
+ok t_cmp(($sse->{t_first_body} // 99) < 1.0 ? 1 : 0, 1,
+         sprintf('text/event-stream: first body byte after %.2f s (< 1.0 s)', $sse->{t_first_body} // 99));
+ok t_cmp($sse->{body}, 'firstsecond', 'text/event-stream: body');
+
+my $xab = http(path => '/ext/c.fcgi?header=' . url_encode('X-Accel-Buffering: no') . "&$q", time_from_end_of_request => 1);
+ok t_cmp(($xab->{t_first_body} // 99) < 1.0 ? 1 : 0, 1,
+         sprintf('X-Accel-Buffering: no: first body byte after %.2f s (< 1.0 s)', $xab->{t_first_body} // 99));
+ok t_cmp(hdr($xab, 'X-Accel-Buffering') // 'absent', 'absent', 'X-Accel-Buffering never reaches the client');
+ok t_cmp($xab->{body}, 'firstsecond', 'X-Accel-Buffering: no: body');
+
+my $xay = http(path => '/ext/c.fcgi?header=' . url_encode('X-Accel-Buffering: yes') . "&$q", time_from_end_of_request => 1);
+ok t_cmp(($xay->{t_first_body} // 0) >= 1.4 ? 1 : 0, 1,
+         sprintf('X-Accel-Buffering: yes: buffered as usual (%.2f s)', $xay->{t_first_body} // 0));
+ok t_cmp(hdr($xay, 'X-Accel-Buffering') // 'absent', 'absent', '... and the header is removed too');
 
 my ($ok, $why) = crash_check($mark, $parent);
 ok t_cmp($ok, 1, "httpd did not crash ($why)");
