@@ -8,8 +8,9 @@ use Apache::TestUtil;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FastCGITest;
+use Time::HiRes qw(time);
 
-plan tests => 17, need_module 'fastcgi';
+plan tests => 19, need_module 'fastcgi';
 
 my $parent = httpd_pid();
 my $mark   = log_mark();
@@ -54,6 +55,33 @@ my $xay = http(path => '/ext/c.fcgi?header=' . url_encode('X-Accel-Buffering: ye
 ok t_cmp(($xay->{t_first_body} // 0) >= 1.4 ? 1 : 0, 1,
          sprintf('X-Accel-Buffering: yes: buffered as usual (%.2f s)', $xay->{t_first_body} // 0));
 ok t_cmp(hdr($xay, 'X-Accel-Buffering') // 'absent', 'absent', '... and the header is removed too');
+
+# ... and through mod_http2 (h2c, prior knowledge): curl's time to the
+# first byte of the response
+SKIP: {
+    skip 'mod_http2 or an h2-capable curl missing', 2
+        unless Apache::Test::have_module('http2') && `curl --version 2>/dev/null` =~ /nghttp2/;
+    Apache::TestRequest::module('h2c');
+    my $hp = Apache::TestRequest::hostport();
+    Apache::TestRequest::module('default');
+    # seconds until the first byte of the body reaches curl (-N: unbuffered)
+    my $first_body = sub {
+        my ($path) = @_;
+        my $t0 = time;
+        open my $c, '-|', 'curl', '-sN', '--http2-prior-knowledge', "http://$hp$path" or return 99;
+        my $n = sysread($c, my $buf, 1);
+        my $t = time - $t0;
+        1 while sysread($c, $buf, 65536);
+        close $c;
+        return $n ? $t : 99;
+    };
+    my $v = `curl -s --http2-prior-knowledge -o /dev/null -w '%{http_version}' 'http://$hp/ext/c.fcgi?write=x'`;
+    ok t_cmp($v, '2', 'h2c: the response came over HTTP/2');
+    my $t = $first_body->("/ext/c.fcgi?ctype=text/event-stream&$q");
+    ok t_cmp($t < 1.0 ? 1 : 0, 1, sprintf('h2c, text/event-stream: first body byte after %.2f s (< 1.0 s)', $t));
+    # (mod_http2 does not hold small output back the way HTTP/1.1's core
+    # output filter does, so there is no buffered case to compare with)
+}
 
 my ($ok, $why) = crash_check($mark, $parent);
 ok t_cmp($ok, 1, "httpd did not crash ($why)");
