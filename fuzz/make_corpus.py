@@ -70,7 +70,7 @@ def write(target, name, data):
 def main():
     # Only the targets written here are rewritten; pm_message's seeds are
     # kept as committed.
-    for target in ("record_decoder", "nvpair", "header_block"):
+    for target in ("record_decoder", "nvpair", "header_block", "response_path"):
         shutil.rmtree(os.path.join(CORPUS, target), ignore_errors=True)
 
     # record_decoder: byte 0 = chunk size (0: all at once), then the stream.
@@ -112,6 +112,21 @@ def main():
     write(hb, "block_at_limit", b"\x00\x04\x00\x00" + b"X-Aaaa: 01234567\nX-B: zzzz\n\n")
     write(hb, "status_custom", b"\x00\x00\x00\x09" + b"Status: 299 Custom Thing\r\n\r\n")
     write(hb, "empty_block", b"\x00\x00\x00\x00" + b"\r\nbody")
+
+    # response_path: byte 0 seeds the read sizes, then what an app sends.
+    rp = "response_path"
+    app = (record(STDOUT, 1, CGI_HEADERS[:20]) + record(STDOUT, 1, CGI_HEADERS[20:] + b"<html>", 255)
+           + record(STDERR, 1, b"warn\x00ing\r\nsecond") + record(STDOUT, 1, b"body") + record(STDOUT, 1)
+           + record(STDERR, 1) + end(1))
+    write(rp, "response", b"\x00" + app)
+    write(rp, "response_after_end", b"\x05" + app + record(STDOUT, 1, b"SMUGGLED"))
+    write(rp, "management_skipped", b"\x09" + record(GET_VALUES_RESULT, 0, pair(b"FCGI_MAX_CONNS", b"1")) + app)
+    write(rp, "other_id", b"\x02" + record(STDOUT, 1, b"X: 1\r\n\r\nb") + end(7))
+    write(rp, "end_status", b"\x00" + end(1, 0, 2))
+    write(rp, "incomplete_headers", b"\x03" + record(STDOUT, 1, b"Content-Type: text/pl") + end(1))
+    write(rp, "bad_status", b"\x04" + record(STDOUT, 1, b"Status: 2OO\r\n\r\n") + end(1))
+    write(rp, "truncated", b"\x01" + record(STDOUT, 1, b"X: 1\n\nbody")[:14])
+    write(rp, "long_stderr", b"\x07" + record(STDERR, 1, b"L" * 9000) + record(STDOUT, 1, b"\n") + end(1))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 # raw.pl -- a FastCGI peer written against the wire format, without any FastCGI
 # library, for record-level misbehaviour that real libraries cannot produce.
 #
-# Usage: raw.pl ADDRESS      ADDRESS = /unix/socket/path | host:port | [v6addr]:port
+# Usage: raw.pl [--keep] ADDRESS   ADDRESS = /unix/socket/path | host:port | [v6addr]:port
+#
+# --keep: answer FCGI_GET_VALUES (MAX_CONNS/MAX_REQS 8, MPXS_CONNS 0) and,
+# after a request whose BEGIN_REQUEST has FCGI_KEEP_CONN, read the next
+# request on the same connection (without --keep raw.pl closes after each).
 #
 # One forked child per connection.  The child reads BEGIN_REQUEST, PARAMS
 # (pairs accumulated across records until the empty PARAMS record; 1- and
@@ -31,6 +35,21 @@
 #   answerfirst   valid response "answered first\n" right after PARAMS, then
 #                 reads whatever still comes until the web server closes and
 #                 logs "raw.pl: answerfirst: N bytes after the answer" to stderr
+#   conn          valid response "conn=<pid>:<n>\n": pid of the connection's
+#                 process, n = requests read on this connection so far
+#   wrongidend    headers, body and the empty STDOUT for the request, 300 ms
+#                 later END_REQUEST with requestId 7
+#   afterendlate=MS  valid response, then MS ms later a STDOUT record
+#                 "SMUGGLED" (with --keep: on a connection that is kept)
+#   closemidhead  "Content-Type: text/pl" (no end of line), then close
+#   stall         sends nothing, reads until the web server closes
+#   stallmidrecord  a STDOUT record header claiming 100 bytes, 10 sent, then
+#                 as stall
+#   stderrflood=K K KiB of 100-byte stderr lines "flood <i> xxx..." in 32 KiB
+#                 records, then a valid response "after flood\n"
+#   stderrlong=K  one stderr line of K KiB 'L' (then a newline), then a valid
+#                 response
+#   stderrctl     stderr "a\0b\x1b[31mFAKE [error] line\rc\n", then valid
 use strict;
 use warnings;
 use IO::Socket::UNIX;
@@ -39,7 +58,9 @@ use Socket qw(SOCK_STREAM SOMAXCONN);
 use POSIX ();
 
 $| = 1;
-my $addr = shift or die "usage: $0 ADDRESS\n";
+my $keep = 0;
+if (@ARGV && $ARGV[0] eq '--keep') { $keep = 1; shift }
+my $addr = shift or die "usage: $0 [--keep] ADDRESS\n";
 $SIG{PIPE} = 'IGNORE';
 my %kids;
 $SIG{CHLD} = sub { while ((my $p = waitpid(-1, POSIX::WNOHANG())) > 0) { delete $kids{$p} } };
@@ -115,9 +136,22 @@ sub out {
     }
 }
 
+# one connection: requests until the web server closes (or, without
+# --keep or FCGI_KEEP_CONN, after the first)
+my $served = 0;
 sub serve {
     my $c = shift;
-    my (%env, @records, $params, $id, $stdin_len);
+    for (my $n = 0; ; $n++) {
+        my $again = eval { serve_one($c) };
+        return if !defined $again && $n > 0;   # the web server closed a kept connection
+        die $@ if $@;
+        return unless $again;
+    }
+}
+
+sub serve_one {
+    my $c = shift;
+    my (%env, @records, $params, $id, $stdin_len, $flags);
     $params = '';
     $stdin_len = 0;
     $id = 1;
@@ -134,9 +168,16 @@ sub serve {
         readn($c, $plen) if $plen;
         my $line = "type=$type id=$rid clen=$clen plen=$plen";
         if ($type == 1) {
-            my ($role, $flags) = unpack 'nC', $content;
+            my $role;
+            ($role, $flags) = unpack 'nC', $content;
             $line .= " role=$role flags=$flags";
             $id = $rid;
+        }
+        if ($type == 9 && $keep) {   # FCGI_GET_VALUES: answer and go on
+            my $pairs = join '', map { chr(length $_->[0]) . chr(length $_->[1]) . $_->[0] . $_->[1] }
+                ['FCGI_MAX_CONNS', '8'], ['FCGI_MAX_REQS', '8'], ['FCGI_MPXS_CONNS', '0'];
+            out($c, record(10, 0, $pairs));
+            next;
         }
         push @records, $line;
         if ($type == 4) {
@@ -146,6 +187,7 @@ sub serve {
         }
     }
     %env = %{ decode_params($params) };
+    $served++;
 
     my $qs = defined $env{QUERY_STRING} ? $env{QUERY_STRING} : '';
     my ($mode) = split /&/, $qs;
@@ -157,6 +199,14 @@ sub serve {
         close $c;   # never read STDIN
         return;
     }
+    if ($mode eq 'stall' || $mode eq 'stallmidrecord') {
+        my $junk;
+        1 while sysread($c, $junk, 65536);
+        print STDERR "raw.pl: $mode: the web server closed the connection\n";
+        close $c;
+        return;
+    }
+    return 1 if $keep && ($flags // 0) & 1;
     if ($mode eq 'answerfirst') {
         my ($n, $buf) = (0, '');
         while (my $r = sysread($c, $buf, 65536)) { $n += $r }
@@ -265,6 +315,47 @@ sub answer {
         # complete headers and some body, then a record that claims more than is sent
         out($c, record(6, $id, $head . "first part ") . pack('CCnnCC', 1, 6, $id, 1000, 0, 0) . 'truncated');
         select undef, undef, undef, 0.3;
+    } elsif ($mode eq 'conn') {
+        out($c, $ok->("conn=$$:$served\n"));
+    } elsif ($mode eq 'wrongidend') {
+        out($c, record(6, $id, $head . "end for another id\n") . record(6, $id, ''));
+        select undef, undef, undef, 0.3;   # so that -flush sends the headers first
+        out($c, end_request(7, 0, 0));
+        sleep 1 unless $keep;
+    } elsif ($mode eq 'afterendlate') {
+        out($c, $ok->("before end\n"));
+        select undef, undef, undef, ($arg || 100) / 1000;
+        out($c, record(6, $id, "SMUGGLED\n"));
+    } elsif ($mode eq 'closemidhead') {
+        out($c, record(6, $id, "Content-Type: text/pl"));
+        select undef, undef, undef, 0.3;
+    } elsif ($mode eq 'stall') {
+        # nothing: serve_one waits for the close
+    } elsif ($mode eq 'stallmidrecord') {
+        out($c, pack('CCnnCC', 1, 6, $id, 100, 0, 0) . 'Content-Ty');
+    } elsif ($mode eq 'stderrflood') {
+        my $kib = $arg || 1024;
+        my ($i, $chunk) = (0, '');
+        my $total = 0;
+        while ($total < $kib * 1024) {
+            my $l = sprintf("flood %07d ", $i++);
+            $l .= 'x' x (99 - length $l) . "\n";
+            $chunk .= $l;
+            $total += 100;
+            if (length $chunk >= 32768) { out($c, record(7, $id, $chunk)); $chunk = '' }
+        }
+        out($c, record(7, $id, $chunk)) if length $chunk;
+        out($c, record(7, $id, '') . $ok->("after flood\n"));
+    } elsif ($mode eq 'stderrlong') {
+        my $left = ($arg || 64) * 1024;
+        while ($left > 0) {
+            my $n = $left > 65535 ? 65535 : $left;
+            out($c, record(7, $id, 'L' x $n));
+            $left -= $n;
+        }
+        out($c, record(7, $id, "\n") . $ok->("after long line\n"));
+    } elsif ($mode eq 'stderrctl') {
+        out($c, record(7, $id, "a\0b\x1b[31mFAKE [error] line\rc\n") . $ok->("after ctl\n"));
     } elsif ($mode eq 'shortend') {
         out($c, record(3, $id, pack('N', 0)));   # END_REQUEST with 4 bytes instead of 8
         sleep 1;

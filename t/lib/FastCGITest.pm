@@ -103,6 +103,9 @@ sub app_specs {
                      env  => { FCGI_TEST_LOG => $reqlog } },
         raw     => { addr => "$ipc/raw.sock",
                      cmd  => [ $^X, "$t/apps/raw.pl", "$ipc/raw.sock" ] },
+        # raw.pl that keeps connections (FCGI_KEEP_CONN): t/faults.t
+        raw_keep => { addr => "$ipc/raw-keep.sock",
+                     cmd  => [ $^X, "$t/apps/raw.pl", '--keep', "$ipc/raw-keep.sock" ] },
         raw_tcp => { addr => '127.0.0.1:' . port('raw'),
                      cmd  => [ $^X, "$t/apps/raw.pl", '127.0.0.1:' . port('raw') ] },
         perl    => { addr => "$ipc/perl.sock",
