@@ -34,6 +34,7 @@ struct PmConfig {
     std::vector<StaticApp> statics;
     DynamicConfig dynamic;
     std::vector<std::string> dynamic_env;  ///< resolved FastCgiConfig -initial-env
+    unsigned drain_timeout_s = 30;  ///< graceful restart: longest wait for the old instances' requests
 };
 
 }  // namespace fastcgi::pm
