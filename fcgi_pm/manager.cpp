@@ -106,9 +106,17 @@ bool Manager::open_ipc() {
 bool Manager::open_listener(Managed& a) {
     if (a.listen_fd >= 0) return true;
     std::string what;
-    a.listen_fd = a.socket_path.empty()
-                      ? listen_tcp_loopback(a.port, a.backlog, what)
-                      : listen_unix(a.socket_path, a.backlog, cfg_.user_id, cfg_.group_id, what);
+    if (a.socket_path.empty()) {
+        // After a graceful restart the old instances of a -port app hold
+        // the port until the draining PM has ended them (milliseconds;
+        // SIGKILL after 2 s): wait for it rather than count failed starts.
+        const TimePoint give_up = Clock::now() + std::chrono::seconds(3);
+        while ((a.listen_fd = listen_tcp_loopback(a.port, a.backlog, what)) < 0 && errno == EADDRINUSE &&
+               Clock::now() < give_up)
+            ::usleep(50 * 1000);
+    } else {
+        a.listen_fd = listen_unix(a.socket_path, a.backlog, cfg_.user_id, cfg_.group_id, what);
+    }
     if (a.listen_fd >= 0 && !a.socket_path.empty()) {
         struct stat st{};
         if (::stat(a.socket_path.c_str(), &st) == 0) {

@@ -21,7 +21,7 @@ use POSIX ();
 use Storable ();
 use Time::HiRes qw(time sleep);
 
-plan tests => 31, need_module 'fastcgi';
+plan tests => 34, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('drain');
 my $bin = app_bin();
@@ -29,10 +29,19 @@ my $htdocs = $h->htdocs;
 my $ipc = $h->ipc;
 my $resp = $h->install("$bin/responder", 'st/resp.fcgi');
 my $dyn  = $h->install("$bin/responder", 'dyn/app.fcg');
+my $tcp  = $h->install("$bin/responder", 'tcp/resp.fcgi');
+my $tcp_port = FastCGITest::PM::port_of('drain_tcp');
+# php-cgi with two children (which accept, the master waits): 3 s, then 100000 bytes
+my $php_bin = have_php_cgi();
+my $php = $php_bin ? $h->put('php/slow.php', "#!$php_bin
+<?php sleep(3); echo str_repeat('p', 100000);
+", 0755) : undef;
 $h->write_conf(
     'FastCgiGracefulTimeout 20',
     'FastCgiConfig -startDelay 1',
     "FastCgiServer $resp -processes 2 -init-start-delay 0",
+    "FastCgiServer $tcp -port $tcp_port -init-start-delay 0",
+    ($php ? ("FastCgiServer $php -initial-env PHP_FCGI_CHILDREN=2 -initial-env PHP_FCGI_MAX_REQUESTS=0") : ()),
     "<Directory $htdocs/dyn>",
     '    Options +ExecCGI',
     '    AddHandler fastcgi-script .fcg',
@@ -101,9 +110,11 @@ ok t_cmp((@s0 == 2 && $d0) ? 1 : 0, 1, "two static instances (@s0) and a dynamic
 {
     my $m = $h->log_mark;
     my $n = 200_000;
+    my $tcp0 = pid_of($h->http(path => '/tcp/resp.fcgi?pid'));
     my @bg = ((map { bg_request(path => "/st/resp.fcgi?pid&sleep=3000&size=$n", timeout => 30) } 1 .. 2),
               bg_request(path => "/dyn/app.fcg?pid&sleep=3000&size=$n", timeout => 30));
-    sleep 0.7;    # the three requests are held by the three instances
+    my $php_bg = $php ? bg_request(path => '/php/slow.php', timeout => 30) : undef;
+    sleep 0.7;    # the requests are held by the instances
     my $t_graceful = time;
     my $pm1 = $h->graceful // 0;
     my $t0 = time;
@@ -112,6 +123,8 @@ ok t_cmp((@s0 == 2 && $d0) ? 1 : 0, 1, "two static instances (@s0) and a dynamic
     my $dyn_after = $h->http(path => '/dyn/app.fcg?pid', timeout => 10);
     my $dyn_elapsed = time - $t0 - $after_elapsed;
     my @res = map { collect($_) } @bg;
+    my $php_res = $php_bg ? collect($php_bg) : undef;
+    my $tcp_after = $h->http(path => '/tcp/resp.fcgi?pid', timeout => 10);
     for my $k (0 .. 2) {
         my $r = $res[$k];
         ok t_cmp(body_ok($r, $n), 1, sprintf('in-flight request %d: 200 with the full body (status %s, %d bytes, %.2f s%s)',
@@ -131,11 +144,24 @@ ok t_cmp((@s0 == 2 && $d0) ? 1 : 0, 1, "two static instances (@s0) and a dynamic
     my $dp = pid_of($dyn_after);
     ok t_cmp(($dyn_after->{status} == 200 && $dp && !$old{$dp}) ? 1 : 0, 1,
              sprintf('and a dynamic request by a new dynamic instance (%s; old %s; %.2f s)', $dp, $d0, $dyn_elapsed));
+    if ($php_res) {
+        ok t_cmp(($php_res->{status} == 200 && ($php_res->{body} // '') eq 'p' x 100000) ? 1 : 0, 1,
+                 sprintf('php-cgi (PHP_FCGI_CHILDREN=2): a 3 s request in flight gets 200 with the full body (status %s, %d bytes)',
+                         $php_res->{status}, length($php_res->{body} // '')));
+    } else {
+        skip 'php-cgi not installed';
+    }
+    my $tp = pid_of($tcp_after);
+    ok t_cmp(($tcp_after->{status} == 200 && $tp && $tp != $tcp0) ? 1 : 0, 1,
+             "a -port app (not drained) answers from a new instance after the graceful ($tcp0 -> $tp)");
+    ok t_cmp(scalar(grep { /can't create server/ } split /\n/, $h->log_since($m)), 0,
+             'the new PM listens on the port without a failed start');
     my @left = gone_within(5, $pm0, @s0, $d0);
     ok t_cmp(scalar(@left), 0, "the old PM and its instances end once their requests are done (@left left)");
     my $log = $h->log_since($m);
-    ok t_cmp($log, qr/process manager \(pid $pm0\) draining: 3 instance\(s\) finish their requests \(at most 20 s\)/,
-             'log: the old PM drains 3 instances, at most FastCgiGracefulTimeout');
+    my $held = 4 + ($php ? 1 : 0);    # 2 static, the -port one, the dynamic one, php-cgi
+    ok t_cmp($log, qr/process manager \(pid $pm0\) draining: $held instance\(s\) finish their requests \(at most 20 s\)/,
+             "log: the old PM drains its $held instances, at most FastCgiGracefulTimeout");
     ok t_cmp($log, qr/process manager \(pid $pm0\) exiting/, 'log: the old PM exits');
     ok t_cmp(($pm1 && $pm1 != $pm0) ? 1 : 0, 1, "a new PM ($pm0 -> $pm1)");
     my @bad = $h->unexpected_errors($m);

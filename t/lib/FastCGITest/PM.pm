@@ -19,7 +19,7 @@ package FastCGITest::PM;
 # environ, uid, fds, pgrp, state).  An instance still running when the test
 # file ends is stopped, and any process left in its directory is killed.
 #
-# Ports: FastCGITest::Ports::base() + 10 .. + 20 (see %offset below).
+# Ports: FastCGITest::Ports::base() + 10 .. + 21 (see %offset below).
 use strict;
 use warnings;
 
@@ -51,6 +51,7 @@ my %offset = (
     parent     => 18,   # pm_parent.t
     sendfile   => 19,   # pm_sendfile.t
     drain      => 20,   # pm_drain.t
+    drain_tcp  => 21,   # pm_drain.t: FastCgiServer -port
 );
 
 sub port_of { FastCGITest::Ports::base() + ($offset{ $_[0] } // die "no port for $_[0]") }
