@@ -1,9 +1,10 @@
 # Configuration errors of the process-manager directives (FastCgiServer,
-# FastCgiConfig, FastCgiWrapper): `apache2 -t` on small throw-away configs,
-# as t/config_errors.t does.  Every error must fail the syntax check and
-# name the directive, the option (or the file) and the file:line; the good
-# configurations (both spellings of the threshold options, every option)
-# must pass.
+# FastCgiConfig, FastCgiWrapper, FastCgiGracefulTimeout): `apache2 -t` on
+# small throw-away configs, as t/config_errors.t does.  Every error must
+# fail the syntax check and name the directive, the option (or the file)
+# and the file:line; so must what start would refuse (FastCgiIpcDir that
+# User/Group cannot use, ...); the good configurations (both spellings of
+# the threshold options, every option) must pass.
 use strict;
 use warnings FATAL => 'all';
 
@@ -74,6 +75,15 @@ my @cases = (
      'FastCgiWrapper', qr/\/nonexistent/, 0],
     ['FastCgiWrapper after FastCgiServer', ["FastCgiServer $app", 'FastCgiWrapper /bin/true'],
      'FastCgiWrapper', qr/precede|before|after/i, 1],
+    ['FastCgiGracefulTimeout -1', ['FastCgiGracefulTimeout -1'],
+     'FastCgiGracefulTimeout', qr/"-1" must be a number of seconds from 0 to 86400/, 0],
+    ['FastCgiGracefulTimeout abc', ['FastCgiGracefulTimeout abc'],
+     'FastCgiGracefulTimeout', qr/"abc" must be a number of seconds/, 0],
+    ['FastCgiGracefulTimeout twice', ['FastCgiGracefulTimeout 10', 'FastCgiGracefulTimeout 20'],
+     'FastCgiGracefulTimeout', qr/already set to 10/, 1],
+    ['FastCgiGracefulTimeout inside <VirtualHost>',
+     ["<VirtualHost 127.0.0.1:$port>", '    FastCgiGracefulTimeout 10', '</VirtualHost>'],
+     'FastCgiGracefulTimeout', qr/VirtualHost/, 1],
     # what start would refuse fails apache2 -t too (the check_config hook)
     ['FastCgiIpcDir owned by another user, mode 0700', [@user, "FastCgiIpcDir $root_ipc"],
      'FastCgiIpcDir', qr/\Q$root_ipc\E.*access for server \(uid \d+, gid \d+\) not allowed/, 2],
@@ -105,6 +115,8 @@ my @good = (
     ['FastCgiWrapper before FastCgiServer -user/-group',
      ['FastCgiWrapper /bin/true', "FastCgiServer $app -user daemon -group daemon"]],
     ['FastCgiIpcDir that User/Group own', [@user, "FastCgiIpcDir $dir/ipc_dyn_ok"]],
+    ['FastCgiGracefulTimeout 0', ['FastCgiGracefulTimeout 0']],
+    ['FastCgiGracefulTimeout 86400', ['FastCgiGracefulTimeout 86400']],
     ['two FastCgiServer on different sockets and ports',
      ["FastCgiServer $app -socket a.sock", "FastCgiServer $dir/app2.fcgi -port 9001"]],
     ['FastCgiExternalServer on the socket of a FastCgiServer',
