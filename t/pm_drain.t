@@ -21,7 +21,7 @@ use POSIX ();
 use Storable ();
 use Time::HiRes qw(time sleep);
 
-plan tests => 34, need_module 'fastcgi';
+plan tests => 35, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('drain');
 my $bin = app_bin();
@@ -36,8 +36,12 @@ my $php_bin = have_php_cgi();
 my $php = $php_bin ? $h->put('php/slow.php', "#!$php_bin
 <?php sleep(3); echo str_repeat('p', 100000);
 ", 0755) : undef;
+# Perl FCGI on fd 0: 3 s, then 100000 bytes
+my $perl = $h->put('perl/slow.pl', "#!$^X\nuse FCGI;\nmy \$r = FCGI::Request();\n"
+    . "while (\$r->Accept() >= 0) { sleep 3; print \"Content-Type: text/plain\\r\\n\\r\\n\", 'q' x 100000 }\n", 0755);
 $h->write_conf(
     'FastCgiGracefulTimeout 20',
+    "FastCgiServer $perl",
     'FastCgiConfig -startDelay 1',
     "FastCgiServer $resp -processes 2 -init-start-delay 0",
     "FastCgiServer $tcp -port $tcp_port -init-start-delay 0",
@@ -114,6 +118,7 @@ ok t_cmp((@s0 == 2 && $d0) ? 1 : 0, 1, "two static instances (@s0) and a dynamic
     my @bg = ((map { bg_request(path => "/st/resp.fcgi?pid&sleep=3000&size=$n", timeout => 30) } 1 .. 2),
               bg_request(path => "/dyn/app.fcg?pid&sleep=3000&size=$n", timeout => 30));
     my $php_bg = $php ? bg_request(path => '/php/slow.php', timeout => 30) : undef;
+    my $perl_bg = bg_request(path => '/perl/slow.pl', timeout => 30);
     sleep 0.7;    # the requests are held by the instances
     my $t_graceful = time;
     my $pm1 = $h->graceful // 0;
@@ -124,6 +129,7 @@ ok t_cmp((@s0 == 2 && $d0) ? 1 : 0, 1, "two static instances (@s0) and a dynamic
     my $dyn_elapsed = time - $t0 - $after_elapsed;
     my @res = map { collect($_) } @bg;
     my $php_res = $php_bg ? collect($php_bg) : undef;
+    my $perl_res = collect($perl_bg);
     my $tcp_after = $h->http(path => '/tcp/resp.fcgi?pid', timeout => 10);
     for my $k (0 .. 2) {
         my $r = $res[$k];
@@ -151,6 +157,9 @@ ok t_cmp((@s0 == 2 && $d0) ? 1 : 0, 1, "two static instances (@s0) and a dynamic
     } else {
         skip 'php-cgi not installed';
     }
+    ok t_cmp(($perl_res->{status} == 200 && ($perl_res->{body} // '') eq 'q' x 100000) ? 1 : 0, 1,
+             sprintf('Perl FCGI: a 3 s request in flight gets 200 with the full body (status %s, %d bytes)',
+                     $perl_res->{status}, length($perl_res->{body} // '')));
     my $tp = pid_of($tcp_after);
     ok t_cmp(($tcp_after->{status} == 200 && $tp && $tp != $tcp0) ? 1 : 0, 1,
              "a -port app (not drained) answers from a new instance after the graceful ($tcp0 -> $tp)");
@@ -159,7 +168,7 @@ ok t_cmp((@s0 == 2 && $d0) ? 1 : 0, 1, "two static instances (@s0) and a dynamic
     my @left = gone_within(5, $pm0, @s0, $d0);
     ok t_cmp(scalar(@left), 0, "the old PM and its instances end once their requests are done (@left left)");
     my $log = $h->log_since($m);
-    my $held = 4 + ($php ? 1 : 0);    # 2 static, the -port one, the dynamic one, php-cgi
+    my $held = 5 + ($php ? 1 : 0);    # 2 static, the -port one, the dynamic one, Perl, php-cgi
     ok t_cmp($log, qr/process manager \(pid $pm0\) draining: $held instance\(s\) finish their requests \(at most 20 s\)/,
              "log: the old PM drains its $held instances, at most FastCgiGracefulTimeout");
     ok t_cmp($log, qr/process manager \(pid $pm0\) exiting/, 'log: the old PM exits');
