@@ -24,26 +24,77 @@ bool runs(pid_t pid, const std::string& path) {
     return false;
 }
 
+/// Whether `pid` is a live process manager other than this one (a
+/// draining PM of an earlier generation still owns its instances).
+bool live_pm(pid_t pid) {
+    if (pid <= 1 || pid == ::getpid() || ::kill(pid, 0) != 0) return false;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+    std::string comm;
+    return std::getline(in, comm) && comm == "fcgi-pm";
+}
+
+/// The process groups recorded in `file` whose leader still runs the
+/// recorded path; none when the file's owner is a live PM.
+std::vector<pid_t> recorded_groups(const std::string& file, bool& owned_by_live_pm) {
+    std::vector<pid_t> groups;
+    std::ifstream in(file);
+    std::string line;
+    owned_by_live_pm = false;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        if (line.rfind("pm ", 0) == 0) {
+            std::string tag;
+            pid_t owner = 0;
+            if (fields >> tag >> owner && live_pm(owner)) {
+                owned_by_live_pm = true;
+                return {};
+            }
+            continue;
+        }
+        pid_t pid = 0;
+        std::string path;
+        if (fields >> pid && std::getline(fields >> std::ws, path) && pid > 1 && runs(pid, path)) groups.push_back(pid);
+    }
+    return groups;
+}
+
 }  // namespace
 
 void record_instances(const std::string& file, const std::vector<std::pair<pid_t, std::string>>& instances) {
     const std::string tmp = file + ".tmp";
     {
         std::ofstream out(tmp, std::ios::trunc);
+        out << "pm " << ::getpid() << '\n';
         for (const auto& [pid, path] : instances) out << pid << ' ' << path << '\n';
     }
     ::rename(tmp.c_str(), file.c_str());
 }
 
-int end_leftovers(const std::string& file, const std::string& dynamic_dir, int grace_ms) {
-    std::vector<pid_t> groups;
+bool recorded_by_me(const std::string& file) {
     std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-        std::istringstream fields(line);
-        pid_t pid = 0;
-        std::string path;
-        if (fields >> pid && std::getline(fields >> std::ws, path) && pid > 1 && runs(pid, path)) groups.push_back(pid);
+    std::string tag;
+    pid_t owner = 0;
+    return in >> tag >> owner && tag == "pm" && owner == ::getpid();
+}
+
+int end_leftovers(const std::string& file, const std::string& dynamic_dir, int grace_ms) {
+    // The current record and those of draining PMs ("<file>.<pid>").
+    std::vector<std::string> files = {file};
+    const std::string dir = file.substr(0, file.rfind('/'));
+    const std::string prefix = file.substr(file.rfind('/') + 1) + ".";
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (const dirent* e = ::readdir(d)) {
+            const std::string name = e->d_name;
+            if (name.rfind(prefix, 0) == 0 && name.find(".tmp") == std::string::npos) files.push_back(dir + "/" + name);
+        }
+        ::closedir(d);
+    }
+    std::vector<pid_t> groups;
+    std::vector<std::string> done;
+    for (const std::string& f : files) {
+        bool live = false;
+        for (pid_t g : recorded_groups(f, live)) groups.push_back(g);
+        if (!live) done.push_back(f);
     }
     for (pid_t g : groups) ::kill(-g, SIGTERM);
     for (int waited = 0; waited < grace_ms; waited += 20) {
@@ -53,7 +104,9 @@ int end_leftovers(const std::string& file, const std::string& dynamic_dir, int g
         ::usleep(20 * 1000);
     }
     for (pid_t g : groups) ::kill(-g, SIGKILL);
-    ::unlink(file.c_str());
+    for (const std::string& f : done) ::unlink(f.c_str());
+    // A draining PM's instances keep their listening sockets open: removing
+    // the names only sends new connections to this PM's new sockets.
     if (DIR* d = ::opendir(dynamic_dir.c_str())) {
         while (const dirent* e = ::readdir(d))
             if (e->d_name[0] != '.') ::unlink((dynamic_dir + "/" + e->d_name).c_str());

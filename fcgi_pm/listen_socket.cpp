@@ -58,4 +58,13 @@ int listen_tcp_loopback(unsigned port, unsigned backlog, std::string& what) {
     return fd;
 }
 
+bool names_same(const std::string& path, dev_t dev, ino_t ino) {
+    struct stat st{};
+    return ino != 0 && ::lstat(path.c_str(), &st) == 0 && st.st_dev == dev && st.st_ino == ino;
+}
+
+void unlink_if_same(const std::string& path, dev_t dev, ino_t ino) {
+    if (names_same(path, dev, ino)) ::unlink(path.c_str());
+}
+
 }  // namespace fastcgi::pm

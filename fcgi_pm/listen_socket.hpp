@@ -15,4 +15,9 @@ namespace fastcgi::pm {
 int listen_unix(const std::string& path, unsigned backlog, uid_t owner, gid_t group, std::string& what);
 int listen_tcp_loopback(unsigned port, unsigned backlog, std::string& what);
 
+/// Whether `path` still names the file (dev, ino) this PM bound.
+bool names_same(const std::string& path, dev_t dev, ino_t ino);
+/// Removes `path` if it still names that file (not a successor's).
+void unlink_if_same(const std::string& path, dev_t dev, ino_t ino);
+
 }  // namespace fastcgi::pm

@@ -20,6 +20,7 @@
 #include "fastcgi/socket_names.hpp"
 #include "leftovers.hpp"
 #include "listen_socket.hpp"
+#include "socket_usage.hpp"
 #include "spawner.hpp"
 
 namespace fastcgi::pm {
@@ -28,10 +29,14 @@ namespace {
 
 int g_signal_pipe[2] = {-1, -1};
 volatile sig_atomic_t g_stop = 0;
+volatile sig_atomic_t g_drain = 0;
 
 extern "C" void on_signal(int sig) {
     const int saved = errno;
-    if (sig != SIGCHLD) g_stop = 1;
+    if (sig == SIGUSR1)
+        g_drain = 1;
+    else if (sig != SIGCHLD)
+        g_stop = 1;
     const char c = 'x';
     (void)!::write(g_signal_pipe[1], &c, 1);
     errno = saved;
@@ -40,7 +45,8 @@ extern "C" void on_signal(int sig) {
 }  // namespace
 
 Manager::Manager(const PmConfig& cfg, LogSink sink)
-    : cfg_(cfg), log_(std::move(sink)), policy_(cfg.dynamic, Clock::now()), parent_(::getppid()) {}
+    : cfg_(cfg), log_(std::move(sink)), policy_(cfg.dynamic, Clock::now()),
+      record_file_(cfg.ipc_dir + "/pm.instances"), parent_(::getppid()) {}
 
 Manager::~Manager() {
     for (const Launching& l : launching_) ::close(l.fd);
@@ -86,6 +92,11 @@ bool Manager::open_ipc() {
     const int rc = ::bind(ipc_fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
     ::umask(old);
     if (rc != 0) return false;
+    struct stat st{};
+    if (::stat(cfg_.pm_socket.c_str(), &st) == 0) {
+        ipc_dev_ = st.st_dev;
+        ipc_ino_ = st.st_ino;
+    }
     if (::geteuid() == 0) (void)!::chown(cfg_.pm_socket.c_str(), cfg_.user_id, cfg_.group_id);
     const int big = 1 << 20;
     ::setsockopt(ipc_fd_, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
@@ -95,9 +106,24 @@ bool Manager::open_ipc() {
 bool Manager::open_listener(Managed& a) {
     if (a.listen_fd >= 0) return true;
     std::string what;
-    a.listen_fd = a.socket_path.empty()
-                      ? listen_tcp_loopback(a.port, a.backlog, what)
-                      : listen_unix(a.socket_path, a.backlog, cfg_.user_id, cfg_.group_id, what);
+    if (a.socket_path.empty()) {
+        // After a graceful restart the old instances of a -port app hold
+        // the port until the draining PM has ended them (milliseconds;
+        // SIGKILL after 2 s): wait for it rather than count failed starts.
+        const TimePoint give_up = Clock::now() + std::chrono::seconds(3);
+        while ((a.listen_fd = listen_tcp_loopback(a.port, a.backlog, what)) < 0 && errno == EADDRINUSE &&
+               Clock::now() < give_up)
+            ::usleep(50 * 1000);
+    } else {
+        a.listen_fd = listen_unix(a.socket_path, a.backlog, cfg_.user_id, cfg_.group_id, what);
+    }
+    if (a.listen_fd >= 0 && !a.socket_path.empty()) {
+        struct stat st{};
+        if (::stat(a.socket_path.c_str(), &st) == 0) {
+            a.socket_dev = st.st_dev;
+            a.socket_ino = st.st_ino;
+        }
+    }
     if (a.listen_fd < 0) {
         log_(LogLevel::Crit, errno, "FastCGI: can't create %s \"%s\": %s failed [%s]", label(a),
                      a.filename.c_str(), what.c_str(),
@@ -238,6 +264,12 @@ void Manager::reap() {
             for (std::size_t i = 0; i < a.state.slots.size(); ++i) {
                 Slot& s = a.state.slots[i];
                 if (s.pid != pid) continue;
+                if (draining_) {  // nothing restarts; ends asked for are not news
+                    term_sent_.erase(pid);
+                    s.pid = 0;
+                    s.state = SlotState::Dead;
+                    continue;
+                }
                 const bool signalled_by_us = s.state == SlotState::Stopping;
                 if (WIFEXITED(status))
                     log_(LogLevel::Warning, 0,
@@ -420,15 +452,18 @@ void Manager::end_instances() {
             }
     for (const Launching& l : launching_) ::close(l.fd);
     launching_.clear();
+    // A successor (after a graceful restart) may have bound the same
+    // names: remove only the files this PM created.
     for (auto& a : apps_)
-        if (!a->socket_path.empty()) ::unlink(a->socket_path.c_str());
-    ::unlink(cfg_.pm_socket.c_str());
-    ::unlink(record_file().c_str());
+        if (!a->socket_path.empty()) unlink_if_same(a->socket_path, a->socket_dev, a->socket_ino);
+    unlink_if_same(cfg_.pm_socket, ipc_dev_, ipc_ino_);
+    if (recorded_by_me(record_file())) ::unlink(record_file().c_str());
     log_(LogLevel::Notice, 0, "FastCGI: process manager (pid %d) exiting", ::getpid());
 }
 
 void Manager::start() {
     g_stop = 0;
+    g_drain = 0;
     setup_signals();
     drop_privileges();
     if (!open_ipc())
@@ -444,16 +479,23 @@ void Manager::start() {
 }
 
 bool Manager::stopping() const {
-    return g_stop || ::getppid() != parent_;  // a signal, or httpd is gone
+    // a signal, httpd is gone, or a drain ran out of time
+    return g_stop || ::getppid() != parent_ || (draining_ && Clock::now() >= drain_deadline_);
 }
 
 void Manager::iterate(int max_wait_ms) {
+    if (g_drain && !draining_) begin_drain();
     reap();
     const TimePoint now = Clock::now();
-    spawn_due(now);
-    scale(now);
+    if (draining_) {
+        drain_step(now);
+        max_wait_ms = std::min(max_wait_ms, 100);
+    } else {
+        spawn_due(now);
+        scale(now);
+    }
     // The signal pipe, the message socket, then every pending exec result.
-    std::vector<pollfd> fds = {{g_signal_pipe[0], POLLIN, 0}, {ipc_fd_, POLLIN, 0}};
+    std::vector<pollfd> fds = {{g_signal_pipe[0], POLLIN, 0}, {draining_ ? -1 : ipc_fd_, POLLIN, 0}};
     for (const Launching& l : launching_) fds.push_back({l.fd, POLLIN, 0});
     const int n = ::poll(fds.data(), fds.size(), poll_timeout_ms(Clock::now(), max_wait_ms));
     if (n <= 0) return;
@@ -462,7 +504,7 @@ void Manager::iterate(int max_wait_ms) {
         while (::read(g_signal_pipe[0], drain, sizeof drain) > 0) {
         }
     }
-    if (ipc_fd_ >= 0 && fds[1].revents) handle_datagrams();
+    if (fds[1].fd >= 0 && fds[1].revents) handle_datagrams();
     // Exec results, newest first so that erasing keeps the indexes valid.
     for (std::size_t k = fds.size(); k-- > 2;) {
         if (!fds[k].revents) continue;

@@ -1,9 +1,11 @@
 // The process manager's loop: it owns the listening sockets and the
 // instances of every static and dynamic application, spawns and restarts
 // them, applies the scaling policy to dynamic ones, listens for the
-// children's datagrams, and on SIGTERM (httpd stop, restart, graceful) ends
-// every instance — SIGTERM to each process group, SIGKILL after a grace
-// period — and removes its socket files.
+// children's datagrams, and on SIGTERM (httpd stop, restart) ends every
+// instance — SIGTERM to each process group, SIGKILL after a grace period —
+// and removes its socket files. On SIGUSR1 (httpd's graceful restart) it
+// drains instead (drain.cpp): no new instance, no new request for the old
+// ones, each ended once it holds no request, for at most the drain time.
 //
 // Single-threaded, POSIX only, logs through a LogSink: run_process_manager()
 // (process_manager.hpp) drives it in the PM process; the unit tests drive it
@@ -16,6 +18,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +36,8 @@ struct Managed {
     bool dynamic = false;
     std::string user = "-", group = "-";  ///< identity of a dynamic app
     std::string socket_path;              ///< empty for TCP
+    dev_t socket_dev = 0;                 ///< the file socket_path named when this PM bound it
+    ino_t socket_ino = 0;
     unsigned port = 0;
     int listen_fd = -1;
     unsigned backlog = Defaults::listen_queue_depth;
@@ -57,8 +62,12 @@ public:
     /// One pass of the loop: reap, spawn what is due, scale, then wait up
     /// to `max_wait_ms` for a signal, a message or an exec result.
     void iterate(int max_wait_ms = 1000);
-    /// A stop signal arrived, or httpd's parent is gone.
+    /// A stop signal arrived, httpd's parent is gone, or a drain ran out
+    /// of time.
     bool stopping() const;
+    /// A drain ended: no instance is left.
+    bool drained() const;
+    bool draining() const { return draining_; }
     /// Ends every instance and removes the socket files (not the process).
     void end_instances();
 
@@ -80,7 +89,7 @@ private:
     };
 
     const char* label(const Managed& a) const { return a.dynamic ? "(dynamic) server" : "server"; }
-    std::string record_file() const { return cfg_.ipc_dir + "/pm.instances"; }
+    const std::string& record_file() const { return record_file_; }
     void record();
     void setup_signals();
     void drop_privileges();
@@ -99,6 +108,10 @@ private:
     void scale(TimePoint now);
     unsigned dynamic_running() const;
     int poll_timeout_ms(TimePoint now, int max_wait_ms) const;
+    // drain.cpp
+    void begin_drain();
+    void drain_step(TimePoint now);
+    bool still_reachable(Managed& a, TimePoint now);
 
     const PmConfig& cfg_;
     Log log_;
@@ -106,6 +119,12 @@ private:
     std::vector<std::unique_ptr<Managed>> apps_;
     std::vector<Launching> launching_;
     int ipc_fd_ = -1;
+    dev_t ipc_dev_ = 0;  ///< the file pm.sock named when this PM bound it
+    ino_t ipc_ino_ = 0;
+    std::string record_file_;
+    bool draining_ = false;
+    TimePoint drain_start_{}, drain_deadline_{};
+    std::map<pid_t, TimePoint> term_sent_;  ///< drain: idle instances told to end
     pid_t parent_;
     void (*before_identity_)() = nullptr;
 };

@@ -47,6 +47,7 @@ struct PmConfig {
     DynamicConfig dynamic;
     std::vector<std::string> dynamic_env;  ///< resolved FastCgiConfig -initial-env
     SpawnLimits limits;             ///< for static and dynamic apps alike
+    unsigned drain_timeout_s = 30;  ///< graceful restart: longest wait for the old instances' requests
 };
 
 }  // namespace fastcgi::pm

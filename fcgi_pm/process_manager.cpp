@@ -11,7 +11,7 @@ void run_process_manager(const PmConfig& cfg, LogSink sink) {
     {
         Manager m(cfg, std::move(sink));
         m.start();
-        while (!m.stopping()) m.iterate();
+        while (!m.stopping() && !m.drained()) m.iterate();
         m.end_instances();
     }
     _exit(0);

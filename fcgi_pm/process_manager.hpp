@@ -9,7 +9,8 @@
 
 namespace fastcgi::pm {
 
-/// Runs the PM with `cfg` until SIGTERM or until httpd's parent is gone,
+/// Runs the PM with `cfg` until SIGTERM, until httpd's parent is gone, or,
+/// after SIGUSR1 (graceful restart), until its drain is over;
 /// ends its instances, then _exit(0)s. Every log line goes to `sink`.
 [[noreturn]] void run_process_manager(const PmConfig& cfg, LogSink sink);
 

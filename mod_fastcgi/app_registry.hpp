@@ -51,6 +51,10 @@ public:
     DynamicConfig dynamic;
     std::vector<std::string> dynamic_env;
 
+    /// FastCgiGracefulTimeout in seconds, -1 when not set.
+    int graceful_timeout = -1;
+    std::string graceful_timeout_defined_at;
+
     /// FastCgiWrapper: the wrapper executable, empty when off.
     std::string wrapper;
     std::string wrapper_defined_at;

@@ -104,6 +104,9 @@ const command_rec kCommands[] = {
          "options for dynamic FastCGI applications (started on demand)"},
         {"FastCgiWrapper", to_cmd_func(&raw_args_guarded<wrapper>), nullptr, RSRC_CONF, TAKE1,
          "On, Off or the path of a wrapper (such as suexec) that starts FastCGI applications"},
+        {"FastCgiGracefulTimeout", to_cmd_func(&raw_args_guarded<graceful_timeout>), nullptr, RSRC_CONF, TAKE1,
+         "seconds a graceful restart lets old application instances finish their requests (default: "
+         "GracefulShutdownTimeout if set, else 30)"},
         // The original's old names, so that old configurations keep working.
         {"ExternalAppClass", to_cmd_func(&raw_args_guarded<external_server>), nullptr, RSRC_CONF, RAW_ARGS,
          "old name of FastCgiExternalServer"},

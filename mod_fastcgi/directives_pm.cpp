@@ -1,9 +1,10 @@
 // Directive handlers for the applications the process manager runs:
-// FastCgiServer (static), FastCgiConfig (dynamic defaults) and
-// FastCgiWrapper. Errors name the directive, the option and file:line.
+// FastCgiServer (static), FastCgiConfig (dynamic defaults),
+// FastCgiWrapper and FastCgiGracefulTimeout. Errors name the directive, the option and file:line.
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <span>
@@ -71,6 +72,23 @@ const char* wrapper(cmd_parms* cmd, void*, const char* arg) {
     if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)))
         return config_error(cmd, arg, {"", "\"" + path + "\" is not an executable file"});
     reg.wrapper = path;
+    return nullptr;
+}
+
+const char* graceful_timeout(cmd_parms* cmd, void*, const char* arg) {
+    if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
+    AppRegistry& reg = AppRegistry::current();
+    if (!reg.graceful_timeout_defined_at.empty())
+        return config_error(cmd, "", {"", "already set to " + std::to_string(reg.graceful_timeout) + " (at " +
+                                              reg.graceful_timeout_defined_at + ")"});
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(arg, &end, 10);
+    if (!*arg || *end || errno || v < 0 || v > kMaxGracefulTimeout)
+        return config_error(cmd, "", {"", "\"" + std::string(arg) + "\" must be a number of seconds from 0 to " +
+                                              std::to_string(kMaxGracefulTimeout)});
+    reg.graceful_timeout = static_cast<int>(v);
+    reg.graceful_timeout_defined_at = where(cmd);
     return nullptr;
 }
 

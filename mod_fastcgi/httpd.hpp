@@ -23,7 +23,9 @@
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
+#include <ap_mpm.h>
 #include <mpm_common.h>
+#include <scoreboard.h>
 #include <util_script.h>
 
 extern "C" {

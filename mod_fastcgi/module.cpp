@@ -32,6 +32,10 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     });
 }
 
+int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
+    return guard_server(s, [&] { return check_configuration(pconf, s); });
+}
+
 void child_init(apr_pool_t* pchild, server_rec* s) {
     try {
         open_pm_channel(pchild);
@@ -42,6 +46,7 @@ void child_init(apr_pool_t* pchild, server_rec* s) {
 
 void register_hooks(apr_pool_t*) {
     ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_fixups(fastcgi_fixups, nullptr, nullptr, APR_HOOK_MIDDLE);

@@ -56,6 +56,11 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
     cfg.dynamic = reg.dynamic;
     cfg.dynamic_env = reg.dynamic_env;
     cfg.limits = server_limits(s);
+    // How long a graceful restart waits for the old instances' requests:
+    // the directive, else httpd's own bound for a graceful stop, else 30 s.
+    cfg.drain_timeout_s = reg.graceful_timeout >= 0      ? static_cast<unsigned>(reg.graceful_timeout)
+                          : ap_graceful_shutdown_timeout > 0 ? static_cast<unsigned>(ap_graceful_shutdown_timeout)
+                                                             : 30u;
     for (const App* app : AppRegistry::current().apps()) {
         if (app->config.kind != AppKind::Static) continue;
         pm::StaticApp st;

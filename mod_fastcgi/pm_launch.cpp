@@ -4,10 +4,13 @@
 #include <signal.h>
 #include <time.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <exception>
+#include <vector>
 
 #include <ap_listen.h>
 
@@ -46,7 +49,83 @@ struct Launch {
     PmConfig cfg;
     apr_proc_t proc;
     apr_time_t started;  ///< when the current PM began to run (after its pause)
+    pid_t parent;        ///< httpd's parent: the only process that ends the PM
 };
+
+/// PMs of earlier generations still draining after a graceful restart,
+/// in httpd's parent: reaped through their own other-child entry (so
+/// their exit is neither "a lost child" nor restarted), ended fast on stop.
+std::vector<apr_proc_t*> g_draining;
+pid_t g_draining_parent = 0;
+
+/// SIGTERM, then SIGKILL after about 3 s (what httpd gave the PM before).
+void end_now(apr_proc_t* proc) {
+    if (::waitpid(proc->pid, nullptr, WNOHANG) != 0) return;  // gone already
+    ::kill(proc->pid, SIGTERM);
+    for (int waited_ms = 0; waited_ms < 3000; waited_ms += 20) {
+        if (::waitpid(proc->pid, nullptr, WNOHANG) != 0) return;
+        ::usleep(20 * 1000);
+    }
+    ::kill(proc->pid, SIGKILL);
+    ::waitpid(proc->pid, nullptr, 0);
+}
+
+void draining_maintenance(int reason, void* data, apr_wait_t) {
+    auto* proc = static_cast<apr_proc_t*>(data);
+    if (reason != APR_OC_REASON_DEATH && reason != APR_OC_REASON_LOST) return;
+    apr_proc_other_child_unregister(proc);
+    g_draining.erase(std::remove(g_draining.begin(), g_draining.end(), proc), g_draining.end());
+    delete proc;
+}
+
+/// On the process pool, run when httpd's parent exits (stop).
+apr_status_t end_draining(void*) noexcept {
+    if (::getpid() != g_draining_parent) return APR_SUCCESS;
+    for (apr_proc_t* proc : g_draining) ::kill(proc->pid, SIGTERM);
+    for (apr_proc_t* proc : g_draining) end_now(proc);
+    return APR_SUCCESS;
+}
+
+/// Whether pconf is being cleared for a graceful restart: httpd is
+/// re-reading its configuration while children of the old generation
+/// still serve (a hard restart reclaimed them all before; a stop exits).
+bool graceful_restart() {
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_DESTROY_CONFIG || !ap_scoreboard_image) return false;
+    // The MPM's hooks are gone by now (no ap_mpm_query): the scoreboard
+    // knows its own size.
+    const int limit = ap_scoreboard_image->global->server_limit;
+    for (int i = 0; i < limit; ++i) {
+        const pid_t p = ap_scoreboard_image->parent[i].pid;
+        if (p > 0 && ::kill(p, 0) == 0) return true;
+    }
+    return false;
+}
+
+/// pconf cleanup: the generation ends. On a graceful restart the PM is
+/// told to drain (SIGUSR1) and left to end itself within its drain time;
+/// on stop and restart it is ended at once.
+apr_status_t end_pm(void* data) noexcept {
+    auto* l = static_cast<Launch*>(data);
+    if (::getpid() != l->parent || l->proc.pid <= 0) return APR_SUCCESS;
+    if (!graceful_restart()) {
+        end_now(&l->proc);
+        return APR_SUCCESS;
+    }
+    try {
+        auto* proc = new apr_proc_t(l->proc);
+        apr_pool_t* process_pool = l->s->process->pool;
+        if (g_draining_parent != l->parent) {
+            g_draining_parent = l->parent;
+            apr_pool_cleanup_register(process_pool, nullptr, end_draining, apr_pool_cleanup_null);
+        }
+        g_draining.push_back(proc);
+        apr_proc_other_child_register(proc, draining_maintenance, proc, nullptr, process_pool);
+        ::kill(proc->pid, SIGUSR1);
+    } catch (...) {
+        end_now(&l->proc);
+    }
+    return APR_SUCCESS;
+}
 
 apr_status_t fork_pm(Launch& l, apr_interval_time_t pause);
 
@@ -114,7 +193,6 @@ apr_status_t fork_pm(Launch& l, apr_interval_time_t pause) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, l.s, "FastCGI: cannot fork the process manager");
         return rv;
     }
-    apr_pool_note_subprocess(l.pconf, &l.proc, APR_KILL_AFTER_TIMEOUT);
     apr_proc_other_child_register(&l.proc, maintenance, &l, nullptr, l.pconf);
     return APR_SUCCESS;
 }
@@ -122,7 +200,10 @@ apr_status_t fork_pm(Launch& l, apr_interval_time_t pause) {
 }  // namespace
 
 int launch_process_manager(apr_pool_t* pconf, server_rec* s, const PmConfig& cfg) {
-    auto* l = pool_new<Launch>(pconf, Launch{pconf, s, cfg, {}, 0});
+    auto* l = pool_new<Launch>(pconf, Launch{pconf, s, cfg, {}, 0, ::getpid()});
+    // Registered before fork_pm's other-child entry, so it runs after that
+    // entry is gone (cleanups run last registered first).
+    apr_pool_cleanup_register(pconf, l, end_pm, apr_pool_cleanup_null);
     return fork_pm(*l, 0) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 

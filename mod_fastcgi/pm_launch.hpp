@@ -1,6 +1,7 @@
 // Starting the process manager from httpd's parent (post_config): fork it,
-// have httpd end it with the configuration generation (SIGTERM, then
-// SIGKILL after a grace period, on stop, restart and graceful), and start
+// end it with the configuration generation (on stop and restart SIGTERM,
+// then SIGKILL after 3 s; on a graceful restart SIGUSR1: it drains its
+// instances and ends itself, see fcgi_pm/drain.cpp), and start
 // it again if it dies on its own (httpd's other-child maintenance), at
 // once: the callback runs in the MPM's main loop and never sleeps; a PM
 // that lived less than 5 s pauses a second itself before it runs. The PM

@@ -1,9 +1,10 @@
 # Configuration errors of the process-manager directives (FastCgiServer,
-# FastCgiConfig, FastCgiWrapper): `apache2 -t` on small throw-away configs,
-# as t/config_errors.t does.  Every error must fail the syntax check and
-# name the directive, the option (or the file) and the file:line; the good
-# configurations (both spellings of the threshold options, every option)
-# must pass.
+# FastCgiConfig, FastCgiWrapper, FastCgiGracefulTimeout): `apache2 -t` on
+# small throw-away configs, as t/config_errors.t does.  Every error must
+# fail the syntax check and name the directive, the option (or the file)
+# and the file:line; so must what start would refuse (FastCgiIpcDir that
+# User/Group cannot use, ...); the good configurations (both spellings of
+# the threshold options, every option) must pass.
 use strict;
 use warnings FATAL => 'all';
 
@@ -20,6 +21,10 @@ my $app = "$dir/app.fcgi";            # an executable copy of the responder
 my $plain = "$dir/plain.fcgi";        # not executable
 my $port = FastCGITest::PM::port_of('conftest');
 my $long = "$dir/" . ('s' x (120 - length($dir)));
+my $root_ipc = "$dir/ipc_root";       # owned by root, mode 0700: User cannot use it
+my $root_app = "$dir/root_only.fcgi"; # root's, mode 0700: executable, but not by User
+my $long_ipc = "$dir/" . ('i' x (100 - length($dir)));   # + "/" + 32 hex > 107
+my @user = ('User ' . FastCGITest::PM::run_user(), 'Group ' . FastCGITest::PM::run_group());
 
 # [name, body lines, directive, option regex, index of the offending line in body]
 my @cases = (
@@ -70,6 +75,28 @@ my @cases = (
      'FastCgiWrapper', qr/\/nonexistent/, 0],
     ['FastCgiWrapper after FastCgiServer', ["FastCgiServer $app", 'FastCgiWrapper /bin/true'],
      'FastCgiWrapper', qr/precede|before|after/i, 1],
+    ['FastCgiGracefulTimeout -1', ['FastCgiGracefulTimeout -1'],
+     'FastCgiGracefulTimeout', qr/"-1" must be a number of seconds from 0 to 86400/, 0],
+    ['FastCgiGracefulTimeout abc', ['FastCgiGracefulTimeout abc'],
+     'FastCgiGracefulTimeout', qr/"abc" must be a number of seconds/, 0],
+    ['FastCgiGracefulTimeout twice', ['FastCgiGracefulTimeout 10', 'FastCgiGracefulTimeout 20'],
+     'FastCgiGracefulTimeout', qr/already set to 10/, 1],
+    ['FastCgiGracefulTimeout inside <VirtualHost>',
+     ["<VirtualHost 127.0.0.1:$port>", '    FastCgiGracefulTimeout 10', '</VirtualHost>'],
+     'FastCgiGracefulTimeout', qr/VirtualHost/, 1],
+    # what start would refuse fails apache2 -t too (the check_config hook)
+    ['FastCgiIpcDir owned by another user, mode 0700', [@user, "FastCgiIpcDir $root_ipc"],
+     'FastCgiIpcDir', qr/\Q$root_ipc\E.*access for server \(uid \d+, gid \d+\) not allowed/, 2],
+    ['FastCgiIpcDir/dynamic owned by another user, mode 0700', [@user, "FastCgiIpcDir $dir/ipc_dyn"],
+     'FastCgiIpcDir', qr/\Q$dir\E\/ipc_dyn\/dynamic.*not allowed/, 2],
+    ['FastCgiServer on a file User cannot execute', [@user, "FastCgiServer $root_app"],
+     'FastCgiServer', qr/\Q$root_app\E.*execute not allowed/, 2],
+    ['FastCgiServer whose socket name in FastCgiIpcDir is too long', ["FastCgiIpcDir $long_ipc", "FastCgiServer $app"],
+     'FastCgiServer', qr/\Q$app\E.*too long/, 1],
+    ['two FastCgiServer on one -socket', ["FastCgiServer $app -socket same.sock", "FastCgiServer $dir/app2.fcgi -socket same.sock"],
+     'FastCgiServer', qr/app2\.fcgi.*conflicts with \Q$app\E.*same\.sock/, 1],
+    ['two FastCgiServer on one -port', ["FastCgiServer $app -port 9000", "FastCgiServer $dir/app2.fcgi -port 9000"],
+     'FastCgiServer', qr/app2\.fcgi.*conflicts with \Q$app\E.*-port 9000/, 1],
 );
 
 my @good = (
@@ -87,6 +114,13 @@ my @good = (
           . ' -idle-timeout 40 -listen-queue-depth 20 -min-server-life 5 -restart-delay 2 -pass-header X-A']],
     ['FastCgiWrapper before FastCgiServer -user/-group',
      ['FastCgiWrapper /bin/true', "FastCgiServer $app -user daemon -group daemon"]],
+    ['FastCgiIpcDir that User/Group own', [@user, "FastCgiIpcDir $dir/ipc_dyn_ok"]],
+    ['FastCgiGracefulTimeout 0', ['FastCgiGracefulTimeout 0']],
+    ['FastCgiGracefulTimeout 86400', ['FastCgiGracefulTimeout 86400']],
+    ['two FastCgiServer on different sockets and ports',
+     ["FastCgiServer $app -socket a.sock", "FastCgiServer $dir/app2.fcgi -port 9001"]],
+    ['FastCgiExternalServer on the socket of a FastCgiServer',
+     ["FastCgiServer $app -socket a.sock", "FastCgiExternalServer $dir/ext.fcgi -socket a.sock"]],
 );
 
 plan tests => 3 * @cases + 2 * @good, need_module 'fastcgi';
@@ -97,6 +131,17 @@ system('cp', app_bin() . '/responder', "$dir/app2.fcgi") == 0 or die "cp: $?";
 system('cp', app_bin() . '/responder', $plain) == 0 or die "cp: $?";
 chmod 0755, $app, "$dir/app2.fcgi";
 chmod 0644, $plain;
+system('cp', app_bin() . '/responder', $root_app) == 0 or die "cp: $?";
+chown 0, 0, $root_app;
+chmod 0700, $root_app;
+mkdir $_ for $root_ipc, "$dir/ipc_dyn", "$dir/ipc_dyn/dynamic";
+chown 0, 0, $root_ipc, "$dir/ipc_dyn/dynamic";
+chmod 0700, $root_ipc, "$dir/ipc_dyn/dynamic";
+chown scalar(FastCGITest::PM::run_uid()), scalar(FastCGITest::PM::run_gid()), "$dir/ipc_dyn";
+chmod 0700, "$dir/ipc_dyn";
+mkdir "$dir/ipc_dyn_ok";
+chown scalar(FastCGITest::PM::run_uid()), scalar(FastCGITest::PM::run_gid()), "$dir/ipc_dyn_ok";
+chmod 0700, "$dir/ipc_dyn_ok";
 
 $c->check_errors(@cases);
 

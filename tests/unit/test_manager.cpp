@@ -270,4 +270,74 @@ TEST_F(ManagerTest, SlowSpawnDoesNotStallMessagesOrReaping) {
     m.end_instances();
 }
 
+/// Connects to the Unix socket at `path`; the fd, or -1.
+int connect_to(const std::string& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::strcpy(sa.sun_path, path.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/// An app that accepts on fd 0 and reads each connection until it closes.
+const char* kAcceptingApp = "exec perl -e 'open(L, \"<&=\", 0) or die; while (accept(C, L)) { 1 while sysread(C, my $b, 100); close C }'";
+
+// A graceful restart (SIGUSR1): the instance holding a connection lives on
+// while its socket's name leads elsewhere, ends once the connection closes,
+// and the PM is then drained; its record moved to pm.instances.<pid>.
+TEST_F(ManagerTest, DrainEndsAnInstanceOnlyOnceItHoldsNoConnection) {
+    const std::string app = script("drain/app.sh", kAcceptingApp);
+    add_static(app);
+    Manager& m = start();
+    const std::string started = "server \"" + app + "\" started (pid ";
+    ASSERT_TRUE(run_until([&] { return logged(started); })) << log();
+    const int pid = logged_pid(started);
+    const std::string sock = cfg_.statics[0].socket_path;
+    const int held = connect_to(sock);
+    ASSERT_GE(held, 0);
+    ::usleep(300 * 1000);  // accepted by the instance
+    // a new PM takes over the name
+    ::unlink(sock.c_str());
+    ASSERT_EQ(::kill(::getpid(), SIGUSR1), 0);
+    run_until([] { return false; }, Ms(1500));
+    EXPECT_TRUE(m.draining());
+    EXPECT_TRUE(logged("draining: 1 instance(s) finish their requests (at most 30 s)")) << log();
+    EXPECT_TRUE(fs::exists(cfg_.ipc_dir + "/pm.instances." + std::to_string(::getpid())));
+    EXPECT_FALSE(fs::exists(cfg_.ipc_dir + "/pm.instances"));
+    EXPECT_EQ(::kill(pid, 0), 0) << "the instance holding a connection was ended";
+    EXPECT_FALSE(m.drained());
+    ::close(held);
+    EXPECT_TRUE(run_until([&] { return m.drained(); }, Ms(3000))) << "not drained once the connection closed";
+    EXPECT_FALSE(m.stopping());
+    m.end_instances();
+    EXPECT_FALSE(fs::exists(cfg_.ipc_dir + "/pm.instances." + std::to_string(::getpid())));
+}
+
+// While the socket's name still leads to the old instance, a connection may
+// still arrive: the drain waits; with the name gone it ends the idle
+// instance; a drain that outlives its time makes the PM stop.
+TEST_F(ManagerTest, DrainWaitsWhileTheNameIsOursAndStopsAtItsDeadline) {
+    const std::string app = script("drain/idle.sh", kAcceptingApp);
+    add_static(app);
+    cfg_.drain_timeout_s = 3;
+    Manager& m = start();
+    const std::string started = "server \"" + app + "\" started (pid ";
+    ASSERT_TRUE(run_until([&] { return logged(started); })) << log();
+    const int pid = logged_pid(started);
+    ASSERT_EQ(::kill(::getpid(), SIGUSR1), 0);
+    run_until([] { return false; }, Ms(1000));
+    EXPECT_EQ(::kill(pid, 0), 0) << "ended while its socket could still be reached";
+    // nobody took the name over: after 2 s the PM removes it and ends the instance
+    EXPECT_TRUE(run_until([&] { return m.drained(); }, Ms(3000))) << log();
+    EXPECT_FALSE(fs::exists(cfg_.statics[0].socket_path));
+    EXPECT_FALSE(m.stopping());
+    run_until([&] { return m.stopping(); }, Ms(2500));
+    EXPECT_TRUE(m.stopping()) << "the drain time is over";
+    m.end_instances();
+}
+
 }  // namespace

@@ -52,6 +52,8 @@ my %offset = (
     sendfile   => 19,   # pm_sendfile.t
     limits     => 20,   # pm_limits.t
     troubleshoot => 21, # troubleshooting.t (FastCgiIpcDir, FastCgiServer start failures)
+    drain      => 22,   # pm_drain.t
+    drain_tcp  => 23,   # pm_drain.t: FastCgiServer -port
 );
 
 sub port_of { FastCGITest::Ports::base() + ($offset{ $_[0] } // die "no port for $_[0]") }
