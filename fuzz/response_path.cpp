@@ -133,7 +133,8 @@ private:
             if (h.name.size() == 6 && (h.name == "Status" || h.name == "status" || h.name == "STATUS")) {
                 int code = 0;
                 std::string_view reason;
-                if (parse_status(h.value, code, reason) != Errc::ok) return stop(End::BadHeaders);
+                // as the glue's parse_final_status(): 1xx is never a final status
+                if (parse_status(h.value, code, reason) != Errc::ok || code < 200) return stop(End::BadHeaders);
                 a_.status = code;
             }
         }
