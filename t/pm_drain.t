@@ -72,35 +72,6 @@ sub gone_within {
         sleep 0.05;
     }
 }
-# A client in a child process; collect() returns its result.
-sub bg_request {
-    my (%o) = @_;
-    pipe(my $rd, my $wr) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        close $rd;
-        my $t0 = time;
-        my $res = eval { $h->http(%o) } || { status => 0, error => $@ };
-        $res->{t_start} = $t0;
-        $res->{t_end} = time;
-        delete $res->{raw};
-        binmode $wr;
-        print $wr Storable::nfreeze($res);
-        close $wr;
-        POSIX::_exit(0);
-    }
-    close $wr;
-    return { pid => $pid, fh => $rd };
-}
-sub collect {
-    my ($k) = @_;
-    my $fh = $k->{fh};
-    binmode $fh;
-    local $/;
-    my $buf = <$fh>;
-    waitpid($k->{pid}, 0);
-    return length($buf // '') ? Storable::thaw($buf) : { status => 0, error => 'no result' };
-}
 sub pm_files { opendir my $d, $ipc or return (); return sort grep { /^pm\.instances/ } readdir $d }
 
 my $started = $h->start;
@@ -115,10 +86,10 @@ ok t_cmp((@s0 == 2 && $d0) ? 1 : 0, 1, "two static instances (@s0) and a dynamic
     my $m = $h->log_mark;
     my $n = 200_000;
     my $tcp0 = pid_of($h->http(path => '/tcp/resp.fcgi?pid'));
-    my @bg = ((map { bg_request(path => "/st/resp.fcgi?pid&sleep=3000&size=$n", timeout => 30) } 1 .. 2),
-              bg_request(path => "/dyn/app.fcg?pid&sleep=3000&size=$n", timeout => 30));
-    my $php_bg = $php ? bg_request(path => '/php/slow.php', timeout => 30) : undef;
-    my $perl_bg = bg_request(path => '/perl/slow.pl', timeout => 30);
+    my @bg = ((map { $h->background(path => "/st/resp.fcgi?pid&sleep=3000&size=$n", timeout => 30) } 1 .. 2),
+              $h->background(path => "/dyn/app.fcg?pid&sleep=3000&size=$n", timeout => 30));
+    my $php_bg = $php ? $h->background(path => '/php/slow.php', timeout => 30) : undef;
+    my $perl_bg = $h->background(path => '/perl/slow.pl', timeout => 30);
     sleep 0.7;    # the requests are held by the instances
     my $t_graceful = time;
     my $pm1 = $h->graceful // 0;
@@ -127,9 +98,9 @@ ok t_cmp((@s0 == 2 && $d0) ? 1 : 0, 1, "two static instances (@s0) and a dynamic
     my $after_elapsed = time - $t0;
     my $dyn_after = $h->http(path => '/dyn/app.fcg?pid', timeout => 10);
     my $dyn_elapsed = time - $t0 - $after_elapsed;
-    my @res = map { collect($_) } @bg;
-    my $php_res = $php_bg ? collect($php_bg) : undef;
-    my $perl_res = collect($perl_bg);
+    my @res = map { $h->collect($_) } @bg;
+    my $php_res = $php_bg ? $h->collect($php_bg) : undef;
+    my $perl_res = $h->collect($perl_bg);
     my $tcp_after = $h->http(path => '/tcp/resp.fcgi?pid', timeout => 10);
     for my $k (0 .. 2) {
         my $r = $res[$k];

@@ -263,31 +263,50 @@ sub http {
     return FastCGITest::http(host => '127.0.0.1', port => $self->{port}, %o);
 }
 
+# One request (http() options) in a child process: { pid, fh } to read its
+# result from (collect()). The result gains t_start, t_end and elapsed; the
+# raw bytes are dropped.
+sub background {
+    my ($self, %o) = @_;
+    pipe(my $rd, my $wr) or die "pipe: $!";
+    my $pid = fork;
+    die "fork: $!" unless defined $pid;
+    if ($pid == 0) {
+        close $rd;
+        my $t0 = time;
+        my $res = eval { $self->http(%o) } || { status => 0, error => $@ };
+        $res->{t_start} = $t0;
+        $res->{t_end} = time;
+        $res->{elapsed} = $res->{t_end} - $t0;
+        delete $res->{raw};
+        binmode $wr;
+        print $wr Storable::nfreeze($res);
+        close $wr;
+        POSIX::_exit(0);
+    }
+    close $wr;
+    return { pid => $pid, fh => $rd, buf => '' };
+}
+
+# The result of a background() request (waits for it).
+sub collect {
+    my ($self, $k) = @_;
+    my $fh = $k->{fh};
+    if ($fh) {
+        binmode $fh;
+        local $/;
+        $k->{buf} .= <$fh> // '';
+        close $fh;
+    }
+    waitpid($k->{pid}, 0);
+    return length $k->{buf} ? Storable::thaw($k->{buf}) : { status => 0, error => 'no result' };
+}
+
 # Runs the requests (hashrefs of http() options) in parallel child processes;
-# calls $tick every 0.1 s while they run. Returns the results in order (the
-# raw bytes are dropped).
+# calls $tick every 0.1 s while they run. Returns the results in order.
 sub parallel {
     my ($self, $reqs, $tick) = @_;
-    my @kids;
-    for my $i (0 .. $#$reqs) {
-        pipe(my $rd, my $wr) or die "pipe: $!";
-        my $pid = fork;
-        die "fork: $!" unless defined $pid;
-        if ($pid == 0) {
-            close $rd;
-            my $t0 = time;
-            my $res = eval { $self->http(%{ $reqs->[$i] }) } || { status => 0, error => $@ };
-            $res->{elapsed} = time - $t0;
-            $res->{t_start} = $t0;
-            delete $res->{raw};
-            binmode $wr;
-            print $wr Storable::nfreeze($res);
-            close $wr;
-            POSIX::_exit(0);
-        }
-        close $wr;
-        push @kids, { pid => $pid, fh => $rd, buf => '', done => 0 };
-    }
+    my @kids = map { $self->background(%$_) } @$reqs;
     my $sel = IO::Select->new(map { $_->{fh} } @kids);
     my %by_fh = map { ($_->{fh} => $_) } @kids;
     my $next_tick = time;
@@ -299,14 +318,10 @@ sub parallel {
             if ($n) { $k->{buf} .= $chunk; next }
             $sel->remove($fh);
             close $fh;
+            delete $k->{fh};
         }
     }
-    my @out;
-    for my $k (@kids) {
-        waitpid($k->{pid}, 0);
-        push @out, length $k->{buf} ? Storable::thaw($k->{buf}) : { status => 0, error => 'no result' };
-    }
-    return @out;
+    return map { $self->collect($_) } @kids;
 }
 
 # ----------------------------------------------------------------- log ---
