@@ -29,8 +29,8 @@ public:
     Upstream& operator=(const Upstream&) = delete;
 
     /// Connects to `app` (-appConnTimeout), or takes an idle kept
-    /// connection when `may_reuse`. `r` is for the one-time question to the
-    /// app of how many connections it serves.
+    /// connection when `may_reuse`. `r` is for the log line when the pool
+    /// gives up keeping connections to an app that closes them.
     apr_status_t open(request_rec* r, const App& app, bool may_reuse);
 
     int fd() const noexcept { return fd_; }
