@@ -1,6 +1,8 @@
 // See leftovers.hpp.
 #include "leftovers.hpp"
 
+#include "proc_file.hpp"
+
 #include <dirent.h>
 #include <signal.h>
 #include <unistd.h>
@@ -16,7 +18,7 @@ namespace {
 /// for a script, the interpreter's next arguments) is the path, or the
 /// basename a wrapper exec'd as "./basename".
 bool runs(pid_t pid, const std::string& path) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+    std::istringstream in(read_proc_file("/proc/" + std::to_string(pid) + "/cmdline"));
     const std::string base = path.substr(path.rfind('/') + 1);
     std::string arg;
     for (int i = 0; i < 3 && std::getline(in, arg, '\0'); ++i)
@@ -28,9 +30,7 @@ bool runs(pid_t pid, const std::string& path) {
 /// draining PM of an earlier generation still owns its instances).
 bool live_pm(pid_t pid) {
     if (pid <= 1 || pid == ::getpid() || ::kill(pid, 0) != 0) return false;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
-    std::string comm;
-    return std::getline(in, comm) && comm == "fcgi-pm";
+    return read_proc_file("/proc/" + std::to_string(pid) + "/comm") == "fcgi-pm\n";
 }
 
 /// The process groups recorded in `file` whose leader still runs the

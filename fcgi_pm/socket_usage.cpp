@@ -1,6 +1,8 @@
 // See socket_usage.hpp.
 #include "socket_usage.hpp"
 
+#include "proc_file.hpp"
+
 #include <dirent.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -122,9 +124,7 @@ std::map<pid_t, SocketInodes> sockets_of_groups(const std::set<pid_t>& groups) {
         const long pid = std::strtol(e->d_name, &end, 10);
         if (pid <= 0 || *end) continue;
         // pgrp is the 5th field of stat, after "pid (comm) state ppid".
-        std::ifstream stat("/proc/" + std::string(e->d_name) + "/stat");
-        std::string s;
-        std::getline(stat, s);
+        const std::string s = read_proc_file("/proc/" + std::string(e->d_name) + "/stat");
         const auto close = s.rfind(')');
         if (close == std::string::npos) continue;
         std::istringstream f(s.substr(close + 1));
