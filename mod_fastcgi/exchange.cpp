@@ -120,36 +120,69 @@ apr_status_t Exchange::connect(bool may_reuse) {
 }
 
 Outcome Exchange::run(std::string head) {
-    std::string replay;
+    // A GET, HEAD or OPTIONS without a body whose fresh connection is reset
+    // before one byte of the answer was queued in a listener whose app died
+    // (an app killed with its backlog, or a process manager killed with its
+    // apps): the app never took it. Being idempotent, it is sent once more,
+    // as nginx does for such methods; a POST never is.
+    const int m = r_->method_number;
+    may_retry_reset_ = body_ == nullptr && (m == M_GET || m == M_OPTIONS);
+    const apr_interval_time_t connect_span =
+        waiting_.connect_deadline ? std::max<apr_interval_time_t>(waiting_.connect_deadline - apr_time_now(), 0) : 0;
+    bool after_reset = false;
     for (bool first = true;; first = false) {
         const apr_status_t rv = connect(first && body_ == nullptr);
         if (rv != APR_SUCCESS) {
+            // The retry found no server: the client gets what the reset meant.
+            if (after_reset)
+                return fail(Failure::IncompleteHeaders, APR_ECONNRESET, ": connection reset, and no server to retry on");
             if (APR_STATUS_IS_TIMEUP(rv)) return fail(Failure::ConnectTimeout, rv, "");
             return fail(Failure::ConnectFailed, rv, "connect() failed");
         }
-        if (upstream_.reused()) replay = head;
         Outcome o = converse(std::move(head));
         if (o.failure != Failure::StaleConnection) {
             upstream_.finish(reusable_);
             return o;
         }
-        // The app had closed the kept connection (it has no body, so it can
-        // be sent again): once more on a new one.
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, o.rv, r_,
-                      "FastCGI: server \"%s\" closed a kept connection; retrying on a new one",
-                      app_.config.filename.c_str());
-        if (o.detail == "closed") upstream_.app_closed_kept(r_, app_);
+        if (o.detail == "reset") {
+            // Once only; the wait for a server starts anew, and a dynamic
+            // app's process manager hears at once that one is wanted.
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, o.rv, r_,
+                          "FastCGI: server \"%s\" reset the connection before reading the request "
+                          "(its process ended?); sending it once more",
+                          app_.config.filename.c_str());
+            may_retry_reset_ = false;
+            after_reset = true;
+            if (connect_span) waiting_.connect_deadline = apr_time_now() + connect_span;
+            if (waiting_.on_wait) waiting_.on_wait();
+        } else {
+            // The app had closed the kept connection (it has no body, so it
+            // can be sent again): once more on a new one.
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, o.rv, r_,
+                          "FastCGI: server \"%s\" closed a kept connection; retrying on a new one",
+                          app_.config.filename.c_str());
+            if (o.detail == "closed") upstream_.app_closed_kept(r_, app_);
+        }
         upstream_.finish(false);
-        head = std::move(replay);
+        head = take_head();
         decoder_ = RecordDecoder();
         sending_ = true;
     }
+}
+
+std::string Exchange::take_head() {
+    // A request without a body: out_ still holds the head and its empty
+    // FCGI_STDIN, which converse() appends again.
+    out_.resize(head_size_);
+    out_pos_ = 0;
+    return std::move(out_);
 }
 
 Outcome Exchange::converse(std::string head) {
     connected_at_ = apr_time_now();
     out_ = std::move(head);
     out_pos_ = 0;
+    head_size_ = out_.size();
     // The head starts with BEGIN_REQUEST; its flags byte says whether the
     // app is to keep the connection, which is known only now.
     out_[kHeaderSize + 2] = upstream_.keep() ? static_cast<char>(kKeepConn) : 0;
@@ -273,6 +306,8 @@ Outcome Exchange::read_some(Read& state) {
         // this one was on its way. Sent once more, on a new connection.
         if (upstream_.reused() && !heard_ && (got == 0 || err == ECONNRESET))
             return {Failure::StaleConnection, got == 0 ? APR_EOF : APR_FROM_OS_ERROR(err), "closed"};
+        if (may_retry_reset_ && !heard_ && err == ECONNRESET)
+            return {Failure::StaleConnection, APR_FROM_OS_ERROR(err), "reset"};
         if (got == 0 || err == ECONNRESET) return end_of_stream();
         return fail(sink_.headers_done() ? Failure::AppClosedEarly : Failure::IncompleteHeaders,
                     APR_FROM_OS_ERROR(err), ": recv() failed");

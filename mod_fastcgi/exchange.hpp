@@ -54,6 +54,7 @@ private:
     Outcome end_of_stream();
     apr_status_t connect(bool may_reuse);
     Outcome converse(std::string head);
+    std::string take_head();
     void log_stderr(std::string_view line);
 
     request_rec* r_;
@@ -69,6 +70,8 @@ private:
     bool body_done_ = false;
     bool heard_ = false;  ///< the app has sent something
     bool reusable_ = false;  ///< ended cleanly: the connection may be kept
+    bool may_retry_reset_ = false;  ///< a reset before any answer is retried once (see run())
+    std::size_t head_size_ = 0;     ///< of out_'s head, to send it again on a retry
     Waiting waiting_;
     apr_time_t connected_at_ = 0;
 };
