@@ -34,7 +34,7 @@ enum class End { NeedMore, Complete, ProtocolError, BadHeaders, IncompleteHeader
 struct Answer {
     End end = End::NeedMore;
     int status = 200;
-    std::vector<Header> headers;
+    HeaderList headers;
     std::string body;
     std::vector<std::string> log;  ///< stderr lines as they would be logged
     std::size_t after_end = 0;     ///< bytes read after END_REQUEST (ignored)

@@ -45,7 +45,7 @@ public:
     bool headers_done() const override { return parser_.done(); }
     std::size_t header_bytes() const override { return parser_.bytes_seen(); }
 
-    const std::vector<Header>& headers() const { return parser_.headers(); }
+    const HeaderList& headers() const { return parser_.headers(); }
     const std::string& body() const { return body_; }
     const std::string& error() const { return error_; }
     bool truncated() const { return truncated_; }
@@ -63,8 +63,8 @@ struct Verdict {
     CgiHeaders headers;  ///< what the app's headers mean
 };
 
-bool starts_with_nocase(const std::string& s, std::string_view prefix) {
-    return s.size() >= prefix.size() && strncasecmp(s.c_str(), prefix.data(), prefix.size()) == 0;
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
 }
 
 /// Runs the authorizer exchange for `role` against the app at `path`.
@@ -122,7 +122,7 @@ void grant(request_rec* r, const AuthSetting& setting, const AuthSink& sink) {
         if (!strcasecmp(h.name.c_str(), "Status")) continue;
         const bool variable = starts_with_nocase(h.name, "Variable-");
         if (setting.is_compat() && !variable) continue;
-        const std::string name = variable ? h.name.substr(9) : h.name;
+        const std::string name(std::string_view(h.name).substr(variable ? 9 : 0));
         if (name.empty()) continue;
         apr_table_set(r->subprocess_env, name.c_str(), h.value.c_str());
     }

@@ -22,7 +22,7 @@ int status_for_errno(int e) { return e == ENOENT || e == ENOTDIR ? HTTP_NOT_FOUN
 
 }  // namespace
 
-bool FileHandoff::claim(const std::vector<Header>& headers) {
+bool FileHandoff::claim(const HeaderList& headers) {
     const Header* sendfile = nullptr;
     const Header* accel = nullptr;
     for (const Header& h : headers) {

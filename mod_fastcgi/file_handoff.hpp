@@ -37,7 +37,7 @@ public:
     /// `headers` are the app's, already applied to the response: removes
     /// X-Sendfile and X-Accel-Redirect from it; true when one of them is
     /// to be acted on (X-Sendfile first).
-    bool claim(const std::vector<Header>& headers);
+    bool claim(const HeaderList& headers);
 
     /// After the exchange ended cleanly: the handler's return value.
     int serve();

@@ -63,8 +63,6 @@ void add_authorizer_vars(request_rec* r, const ParamsFor& what) {
 }
 
 void append_request_head(request_rec* r, const App& app, const ParamsFor& what, std::string& out) {
-    append_begin_request(out, kRequestId, what.role);
-
     apr_table_t* env = r->subprocess_env;
     ap_add_common_vars(r);
     // -pass-header reaches the app whatever httpd's own filters think of the
@@ -82,10 +80,21 @@ void append_request_head(request_rec* r, const App& app, const ParamsFor& what, 
         apr_table_unset(env, "HTTP_TRANSFER_ENCODING");
     }
 
-    PairPacker packer(out, kRequestId, RecordType::Params);
     const apr_array_header_t* arr = apr_table_elts(env);
     const auto* elts = reinterpret_cast<const apr_table_entry_t*>(arr->elts);
-    std::string name;
+    // One allocation for the whole head: BEGIN_REQUEST, the pairs (at most 8
+    // bytes of lengths each), their record headers, and the empty FCGI_STDIN
+    // that converse() appends for a request without a body.
+    std::size_t pairs = 0;
+    for (int i = 0; i < arr->nelts; ++i)
+        if (elts[i].key) pairs += std::strlen(elts[i].key) + (elts[i].val ? std::strlen(elts[i].val) : 0) + 8;
+    out.reserve(out.size() + 2 * kHeaderSize + pairs + kHeaderSize * (pairs / kMaxContent + 3));
+    append_begin_request(out, kRequestId, what.role);
+
+    PairPacker packer(out, kRequestId, RecordType::Params);
+    // Kept by the thread between requests: a name longer than the string's
+    // inline buffer costs no allocation once the thread has seen one.
+    thread_local std::string name;
     for (int i = 0; i < arr->nelts; ++i) {
         if (!elts[i].key) continue;
         sanitize_name(elts[i].key, name);

@@ -1,6 +1,8 @@
 // See responder.hpp.
 #include "responder.hpp"
 
+#include "pool_resource.hpp"
+
 namespace fastcgi::httpd {
 
 namespace {
@@ -28,7 +30,7 @@ bool streams_itself(request_rec* r) {
 }  // namespace
 
 Responder::Responder(request_rec* r, const App& app, bool nph)
-    : r_(r), app_(app), nph_(nph), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
+    : r_(r), app_(app), nph_(nph), parser_(pool_resource(r->pool)), bb_(apr_brigade_create(r->pool, r->connection->bucket_alloc)),
       handoff_(r, app), flush_(app.config.flush) {
     headers_done_ = nph_;  // the app's output is the whole HTTP response
 }

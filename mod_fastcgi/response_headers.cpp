@@ -1,6 +1,8 @@
 // See response_headers.hpp.
 #include "response_headers.hpp"
 
+#include "pool_resource.hpp"
+
 #include <apr_date.h>
 
 namespace fastcgi::httpd {
@@ -21,14 +23,15 @@ bool parse_final_status(request_rec* r, std::string_view value, int& code, const
     return true;
 }
 
-CgiHeaders read_cgi_headers(request_rec* r, const std::vector<Header>& headers) {
+CgiHeaders read_cgi_headers(request_rec* r, const HeaderList& headers) {
     CgiHeaders out;
+    out.others = decltype(out.others)(pool_resource(r->pool));
     out.others.reserve(headers.size());
     for (const Header& h : headers) {
         const char* name = h.name.c_str();
         if (!strcasecmp(name, "Status")) {
             if (!parse_final_status(r, h.value, out.status, out.status_line)) {
-                out.error = "invalid Status '" + h.value.substr(0, 64) + "'";
+                out.error = "invalid Status '" + std::string(std::string_view(h.value).substr(0, 64)) + "'";
                 return out;
             }
             out.has_status = true;

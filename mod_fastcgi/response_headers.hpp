@@ -36,7 +36,7 @@ struct CgiHeaders {
     const char* location = nullptr;
     const char* last_modified = nullptr;
     /// Every other header, in order, hop-by-hop ones left out.
-    std::vector<std::pair<const char*, const char*>> others;
+    std::pmr::vector<std::pair<const char*, const char*>> others;
 
     bool valid() const noexcept { return error.empty(); }
     /// The status CGI/1.1 gives the block: Status, else 302 for a Location
@@ -46,7 +46,7 @@ struct CgiHeaders {
     }
 };
 
-CgiHeaders read_cgi_headers(request_rec* r, const std::vector<Header>& headers);
+CgiHeaders read_cgi_headers(request_rec* r, const HeaderList& headers);
 
 /// What the responder does once the headers are known.
 enum class HeaderVerdict {

@@ -5,10 +5,13 @@
 // (mod_fastcgi/response_headers.cpp); Status syntax is checked here.
 //
 // Lifetime: one parser per response; it copies header bytes (bounded by
-// HeaderLimits) and keeps nothing after it is destroyed.
+// HeaderLimits) and keeps nothing after it is destroyed. Its memory comes
+// from a std::pmr resource: the glue passes one over the request's pool, so
+// that parsing allocates nothing on the heap.
 #pragma once
 
 #include <cstddef>
+#include <memory_resource>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,13 +27,17 @@ struct HeaderLimits {
 };
 
 struct Header {
-    std::string name;
-    std::string value;
+    std::pmr::string name;
+    std::pmr::string value;
 };
+using HeaderList = std::pmr::vector<Header>;
 
 class HeaderBlockParser {
 public:
-    explicit HeaderBlockParser(HeaderLimits limits = {}) : limits_(limits) {}
+    explicit HeaderBlockParser(HeaderLimits limits = {},
+                               std::pmr::memory_resource* memory = std::pmr::get_default_resource())
+        : limits_(limits), line_(memory), headers_(memory) {}
+    explicit HeaderBlockParser(std::pmr::memory_resource* memory) : HeaderBlockParser(HeaderLimits{}, memory) {}
 
     /// Consumes bytes of the block from `in`. Returns Errc::ok when the blank
     /// line ending the block was consumed (`consumed` bytes of `in` belong to
@@ -64,7 +71,7 @@ public:
 
     bool done() const noexcept { return done_; }
     std::size_t bytes_seen() const noexcept { return total_; }
-    const std::vector<Header>& headers() const noexcept { return headers_; }
+    const HeaderList& headers() const noexcept { return headers_; }
 
 private:
     static bool is_tchar(char c) noexcept {
@@ -78,7 +85,7 @@ private:
     }
 
     Errc take_line() {
-        std::string line;
+        std::pmr::string line(line_.get_allocator());
         line.swap(line_);
         if (line.empty()) {
             done_ = true;
@@ -92,7 +99,7 @@ private:
             if (headers_.empty()) return Errc::header_malformed;
             const std::string_view more = trim(line);
             if (!more.empty()) {
-                std::string& v = headers_.back().value;
+                std::pmr::string& v = headers_.back().value;
                 if (headers_.back().name.size() + 2 + v.size() + 1 + more.size() > limits_.max_line)
                     return Errc::header_too_large;
                 if (!v.empty()) v.push_back(' ');
@@ -106,7 +113,9 @@ private:
         for (const char c : name)
             if (!is_tchar(c)) return Errc::header_malformed;
         if (headers_.size() >= limits_.max_count) return Errc::too_many_headers;
-        headers_.push_back({std::string(name), std::string(trim(std::string_view(line).substr(colon + 1)))});
+        const auto memory = headers_.get_allocator();
+        headers_.push_back({std::pmr::string(name, memory),
+                            std::pmr::string(trim(std::string_view(line).substr(colon + 1)), memory)});
         return Errc::ok;
     }
     Errc fail(Errc e) noexcept {
@@ -115,9 +124,9 @@ private:
     }
 
     HeaderLimits limits_;
-    std::string line_;
+    std::pmr::string line_;
     std::size_t total_ = 0;
-    std::vector<Header> headers_;
+    HeaderList headers_;
     bool done_ = false;
     Errc error_ = Errc::ok;
 };

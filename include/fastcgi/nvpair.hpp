@@ -92,44 +92,67 @@ Errc for_each_pair(Bytes in, Fn&& fn, std::size_t max_length = kMaxPairLength) {
 
 /// Packs pairs into PARAMS (or GET_VALUES) records of at most `max_record`
 /// content bytes, appended to an output string. A pair may straddle two
-/// records, as the protocol allows; records are never padded. finish()
-/// appends the pending record and, for a stream type, the empty terminator.
+/// records, as the protocol allows; records are never padded. Pairs are
+/// encoded in place, with no buffer of their own: the open record's header
+/// is a placeholder until the record fills or finish() closes it (and, for
+/// a stream type, appends the empty terminator). `out` is only valid after
+/// finish().
 class PairPacker {
 public:
     explicit PairPacker(std::string& out, std::uint16_t request_id,
                         RecordType type = RecordType::Params,
                         std::size_t max_record = kMaxContent)
         : out_(out), request_id_(request_id), type_(type),
-          max_record_(max_record == 0 || max_record > kMaxContent ? kMaxContent : max_record) {}
+          max_record_(max_record == 0 || max_record > kMaxContent ? kMaxContent : max_record) {
+        open_record();
+    }
 
+    /// Encodes the pair straight into `out`, inside the open record.
     Errc add(std::string_view name, std::string_view value) {
-        if (const Errc e = append_pair(pending_, name, value); e != Errc::ok) return e;
-        flush_full();
+        if (const Errc e = append_pair(out_, name, value); e != Errc::ok) return e;
+        split_full();
         return Errc::ok;
     }
 
+    /// Closes the open record; a stream (PARAMS) gets its empty terminator.
     void finish() {
-        append_stream(out_, type_, request_id_, as_bytes(pending_), max_record_);
-        pending_.clear();
+        const std::size_t len = out_.size() - open_ - kHeaderSize;
+        if (len == 0) {
+            if (is_stream(type_))
+                close_record(0);  // the open record is the terminator
+            else
+                out_.resize(open_);
+            return;
+        }
+        close_record(len);
         if (is_stream(type_)) append_record(out_, type_, request_id_, {});
     }
 
 private:
-    static Bytes as_bytes(const std::string& s) noexcept {
-        return Bytes(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+    void open_record() {
+        open_ = out_.size();
+        out_.append(kHeaderSize, '\0');  // filled in by close_record()
     }
-    void flush_full() {
-        if (pending_.size() < max_record_) return;
-        const std::size_t whole = pending_.size() - pending_.size() % max_record_;
-        append_stream(out_, type_, request_id_, as_bytes(pending_).first(whole), max_record_);
-        pending_.erase(0, whole);
+    void close_record(std::size_t len) {
+        const auto h = make_header(type_, request_id_, len, 0);
+        out_.replace(open_, kHeaderSize, reinterpret_cast<const char*>(h.data()), h.size());
+    }
+    /// A record past max_record_ is closed there; its overflow (part of the
+    /// last pair: pairs may straddle records) moves behind a new header.
+    void split_full() {
+        while (out_.size() - open_ - kHeaderSize > max_record_) {
+            close_record(max_record_);
+            const std::size_t at = open_ + kHeaderSize + max_record_;
+            out_.insert(at, kHeaderSize, '\0');
+            open_ = at;
+        }
     }
 
     std::string& out_;
     std::uint16_t request_id_;
     RecordType type_;
     std::size_t max_record_;
-    std::string pending_;
+    std::size_t open_ = 0;  ///< where the open record's header is in out_
 };
 
 }  // namespace fastcgi

@@ -199,6 +199,12 @@ public:
                     out = {current_.type, current_.request_id, slice, done, false};
                     return Errc::ok;
                 }
+                // A discrete record wholly inside `in` (END_REQUEST, as a
+                // rule) is handed out in place, as stream fragments are.
+                if (done && body_.empty() && n == current_.content_length) {
+                    out = {current_.type, current_.request_id, slice, true, false};
+                    return Errc::ok;
+                }
                 body_.insert(body_.end(), slice.begin(), slice.end());
                 if (done) {
                     out = {current_.type, current_.request_id, Bytes(body_.data(), body_.size()), true,

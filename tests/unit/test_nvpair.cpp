@@ -375,15 +375,29 @@ TEST(PairPacker, GetValuesHasNoTerminator) {
     EXPECT_EQ(u.pairs, (Pairs{{"FCGI_MAX_CONNS", ""}, {"FCGI_MAX_REQS", ""}, {"FCGI_MPXS_CONNS", ""}}));
 }
 
-TEST(PairPacker, NothingWrittenBeforeFinishUnlessARecordIsFull) {
-    std::string wire;
+TEST(PairPacker, EncodesInPlaceAfterWhatOutAlreadyHolds) {
+    std::string wire = "prefix..";
     PairPacker pk(wire, 1, RecordType::Params, 64);
     ASSERT_EQ(pk.add("A", "1"), Errc::ok);
-    EXPECT_TRUE(wire.empty()) << "a partial record must wait for more pairs";
+    std::string pair;
+    append_pair(pair, "A", "1");
+    EXPECT_EQ(wire.size(), 8 + 8 + pair.size()) << "the pair follows the open record's header, no copy elsewhere";
+    EXPECT_EQ(wire.substr(16), pair);
     ASSERT_EQ(pk.add("B", std::string(100, 'b')), Errc::ok);
-    EXPECT_FALSE(wire.empty()) << "full records are written as they fill";
-    const RecordHeader h = decode_header(reinterpret_cast<const std::uint8_t*>(wire.data()));
-    EXPECT_LE(h.content_length, 64);
+    const RecordHeader h = decode_header(reinterpret_cast<const std::uint8_t*>(wire.data() + 8));
+    EXPECT_EQ(h.content_length, 64) << "a record that filled is closed at max_record";
+    pk.finish();
+    EXPECT_EQ(wire.substr(0, 8), "prefix..");
+    const Unpacked u = unpack(wire.substr(8), RecordType::Params, 1, 64);
+    EXPECT_TRUE(u.terminated);
+    EXPECT_EQ(u.pairs, (Pairs{{"A", "1"}, {"B", std::string(100, 'b')}}));
+}
+
+TEST(PairPacker, GetValuesWithoutPairsWritesNothing) {
+    std::string wire = "x";
+    PairPacker pk(wire, kNullRequestId, RecordType::GetValues);
+    pk.finish();
+    EXPECT_EQ(wire, "x");
 }
 
 }  // namespace
