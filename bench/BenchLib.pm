@@ -6,7 +6,7 @@ use warnings;
 use Exporter 'import';
 use IO::Socket::INET;
 
-our @EXPORT_OK = qw(median pattern fnv1a http_request parse_wrk proc_tree sum_rss_kb);
+our @EXPORT_OK = qw(cpu_ticks app_pids median pattern fnv1a http_request parse_wrk proc_tree sum_rss_kb);
 
 sub median {                  # median of the defined values, undef if none
     my @v = sort { $a <=> $b } grep { defined && /^-?[\d.]+(?:e[-+]?\d+)?$/i } @_;
@@ -89,6 +89,30 @@ sub proc_tree {
         push @todo, @{ $kids{$p} // [] };
     }
     return @out;
+}
+
+# cpu_ticks(pids): summed utime + stime (clock ticks) of the live pids
+sub cpu_ticks {
+    my $sum = 0;
+    for my $p (@_) {
+        open my $f, '<', "/proc/$p/stat" or next;
+        my $st = <$f> // next;
+        my @f = split ' ', ($st =~ /\)\s(.*)$/s)[0] // '';
+        $sum += ($f[11] // 0) + ($f[12] // 0);    # fields 14 and 15 of stat, after "pid (comm)"
+    }
+    return $sum;
+}
+
+# app_pids(dir): the processes whose executable is a hello app under dir
+# (bench/bin/hello and the copies the process managers start)
+sub app_pids {
+    my ($dir) = @_;
+    my @pids;
+    for my $d (glob '/proc/[0-9]*') {
+        my $exe = readlink("$d/exe") // next;
+        push @pids, $d =~ m{(\d+)$} if $exe =~ m{^\Q$dir\E/.*/hello(?:\.fcgi)?$};
+    }
+    return @pids;
 }
 
 sub sum_rss_kb {              # sum_rss_kb(page_kb, pids): summed resident set in KiB

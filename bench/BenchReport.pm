@@ -21,7 +21,7 @@ sub medians {
         for my $wk (keys %{ $res->{$rn} }) {
             my @ms = @{ $res->{$rn}{$wk} };
             my %m;
-            for my $f (qw(rps mbs p50 p99 rss growth errs)) { $m{$f} = median(map { $_->{$f} } @ms) }
+            for my $f (qw(rps mbs p50 p99 rss growth errs cpu_srv cpu_app cpu_wrk)) { $m{$f} = median(map { $_->{$f} } @ms) }
             $m{fail} = join '; ', grep { defined } map { $_->{fail} } @ms;
             $m{note} = (grep { defined } map { $_->{note} } @ms)[0];
             $med{$rn}{$wk} = \%m;
@@ -45,12 +45,13 @@ sub best {                    # best(ctx, workload, group): (value, row name)
 sub fmt { my ($v, $f) = @_; defined $v ? sprintf($f, $v) : '-' }
 sub ratio { my ($a, $b) = @_; defined $a && defined $b && $b > 0 ? sprintf('%.2f', $a / $b) : '-' }
 
-my $ROW_FMT = '%-38s %-14s %9s %9s %8s %8s %8s %8s %5s %7s %7s %7s';
+my $ROW_FMT = '%-38s %-14s %9s %9s %8s %8s %8s %8s %5s %7s %7s %7s %7s %7s %7s';
 
 sub table_lines {
     my ($c) = @_;
     my $hdr = sprintf $ROW_FMT,
-        'row', 'workload', 'req/s', 'MB/s', 'p50_ms', 'p99_ms', 'RSS_MB', 'grow_MB', 'errs', 'xproxy', 'xinproc', 'xstatic';
+        'row', 'workload', 'req/s', 'MB/s', 'p50_ms', 'p99_ms', 'RSS_MB', 'grow_MB', 'errs', 'xproxy', 'xinproc', 'xstatic',
+        'srv_us', 'app_us', 'wrk_us';
     my @out = ($hdr, '-' x length $hdr);
     for my $w (@{ $c->{workloads} }) {
         my ($bp) = best($c, $w, 'proxy');
@@ -66,7 +67,8 @@ sub table_lines {
                 fmt($m->{mbs}, '%.1f'), fmt($m->{p50}, '%.2f'), fmt($m->{p99}, '%.2f'), fmt($m->{rss}, '%.0f'),
                 $w->{stream} ? fmt($m->{growth}, '%.1f') : '-', fmt($m->{errs}, '%.0f'),
                 $w->{stream} ? ('-', '-') : (ratio($v, $bp), ratio($v, $bi)),
-                $w->{by_mbs} ? ratio($v, $bs) : '-';
+                $w->{by_mbs} ? ratio($v, $bs) : '-',
+                fmt($m->{cpu_srv}, '%.0f'), fmt($m->{cpu_app}, '%.0f'), fmt($m->{cpu_wrk}, '%.0f');
             push @out, "    ^ $m->{fail}" if $m->{fail};
             push @out, "    ^ $m->{note}" if $m->{note};
         }
