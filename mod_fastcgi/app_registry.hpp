@@ -26,6 +26,7 @@ struct App {
     std::string wrapper_user;       ///< static app with FastCgiWrapper: the names
     std::string wrapper_group;      ///< the wrapper runs it as
     int reuse_slot = -1;            ///< the ConnectionPool slot of its address, -1 when none reuses
+    int admission_slot = -1;        ///< its counters in admission.cpp's shared memory, -1 for a dynamic app
 };
 
 class AppRegistry {

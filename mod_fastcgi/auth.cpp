@@ -58,7 +58,8 @@ private:
 };
 
 struct Verdict {
-    bool ok = false;     ///< the exchange worked (else 500, fail closed)
+    bool ok = false;     ///< the exchange worked (else fail_status, fail closed)
+    int fail_status = HTTP_INTERNAL_SERVER_ERROR;  ///< 503 when the app is overloaded (Retry-After set)
     int status = HTTP_OK;
     CgiHeaders headers;  ///< what the app's headers mean
 };
@@ -93,6 +94,7 @@ Verdict run_authorizer(request_rec* r, AuthRole role, const AuthSetting& setting
     r->subprocess_env = saved_env;
 
     const Outcome outcome = exchange_with(r, *app, dynamic, sink, nullptr, std::move(head));
+    if (outcome.failure == Failure::Overloaded) v.fail_status = HTTP_SERVICE_UNAVAILABLE;
     if (outcome.failure != Failure::None) return v;
     if (!sink.error().empty() || !sink.headers_done()) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -177,7 +179,7 @@ int authorize(request_rec* r, AuthRole role) {
                       : role == AuthRole::Authorizer  ? "authorizer"
                                                       : "access checker",
                       setting.path, r->uri);
-        return HTTP_INTERNAL_SERVER_ERROR;
+        return v.fail_status;
     }
     if (v.status == HTTP_OK) {
         grant(r, setting, sink);

@@ -3,6 +3,7 @@
 
 #include <unixd.h>
 
+#include "admission.hpp"
 #include "fastcgi/identity.hpp"
 #include "fastcgi/socket_names.hpp"
 #include "hook_guard.hpp"
@@ -74,6 +75,7 @@ DynamicApp::DynamicApp(request_rec* r, const char* path, const apr_finfo_t& finf
     app_->config.flush = dyn.flush;
     app_->config.pass_headers = dyn.pass_headers;
     app_->config.handoff = dyn.handoff;
+    app_->config.admission = dynamic_class_limits(dyn);
     app_->socket_path = dynamic_socket_path(effective_ipc_dir(r->pool), path, user_, group_);
     app_->where = "unix:" + app_->socket_path;
     if (apr_sockaddr_info_get(&app_->addr, app_->socket_path.c_str(), APR_UNIX, 0, 0, r->pool) != APR_SUCCESS) {

@@ -94,6 +94,7 @@ Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
                       "FastCGI: client stopped the connection before server \"%s\" finished", app);
         break;
     case Failure::None:
+    case Failure::Overloaded:
     case Failure::BadHeaders:
     case Failure::StaleConnection:
         break;

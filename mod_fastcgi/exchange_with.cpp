@@ -1,6 +1,8 @@
 // See exchange_with.hpp.
 #include "exchange_with.hpp"
 
+#include "admission.hpp"
+
 namespace fastcgi::httpd {
 
 Exchange::Waiting waiting_for(const App& app, DynamicApp* dynamic) {
@@ -15,6 +17,14 @@ Exchange::Waiting waiting_for(const App& app, DynamicApp* dynamic) {
 
 Outcome exchange_with(request_rec* r, const App& app, DynamicApp* dynamic, ResponseSink& sink, RequestBody* body,
                       std::string head) {
+    // Before anything else: a request refused here costs the app nothing
+    // and holds this worker at most -queue-timeout.
+    AdmissionTicket ticket;
+    switch (const Admission a = ticket.enter(r, app)) {
+    case Admission::Admitted: break;
+    case Admission::Abandoned: return {Failure::ClientAborted, APR_ECONNABORTED, to_string(a)};
+    default: return {Failure::Overloaded, APR_SUCCESS, to_string(a)};
+    }
     Outcome outcome;
     apr_time_t connected_at = 0;
     {

@@ -1,4 +1,5 @@
 // The module record (the only exported symbol) and hook registration.
+#include "admission.hpp"
 #include "app_registry.hpp"
 #include "auth.hpp"
 #include "auth_config.hpp"
@@ -28,6 +29,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         ap_add_version_component(pconf, "mod_fastcgi/" FASTCGI_VERSION);
         if (const int rc = prepare_ipc_dir(pconf, s); rc != OK) return rc;
         if (const int rc = ConnectionPool::create(pconf, s); rc != OK) return rc;
+        if (const int rc = create_admission(pconf, s); rc != OK) return rc;
         return start_process_manager(pconf, s);
     });
 }

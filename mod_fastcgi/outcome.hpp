@@ -21,6 +21,7 @@ enum class Failure {
     ClientBodyError,    ///< reading the request body from the client failed
     ClientAborted,      ///< the client went away while we were answering
     StaleConnection,    ///< a kept connection was closed by the app: retried, never answered
+    Overloaded,         ///< refused by -max-in-flight / -queue-depth / -queue-timeout (admission.hpp)
 };
 
 struct Outcome {
@@ -35,7 +36,8 @@ constexpr int status_for(Failure f) noexcept {
     switch (f) {
     case Failure::None: return OK;
     case Failure::ConnectFailed:
-    case Failure::ConnectTimeout: return HTTP_SERVICE_UNAVAILABLE;
+    case Failure::ConnectTimeout:
+    case Failure::Overloaded: return HTTP_SERVICE_UNAVAILABLE;
     case Failure::IdleTimeout: return HTTP_GATEWAY_TIME_OUT;
     case Failure::ProtocolError:
     case Failure::BadHeaders:

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "fastcgi/admission.hpp"
+
 namespace fastcgi {
 
 enum class AppKind { External, Static, Dynamic };
@@ -84,6 +86,7 @@ struct AppConfig {
     std::string user;   ///< -user, used only with FastCgiWrapper
     std::string group;  ///< -group, used only with FastCgiWrapper
     HandoffConfig handoff;
+    AdmissionLimits admission;  ///< -max-in-flight, -queue-depth, -queue-timeout
 
     // FastCgiServer only
     SpawnConfig spawn;
@@ -115,6 +118,9 @@ struct DynamicConfig {
     unsigned multi_threshold = Defaults::multi_threshold;
     std::vector<std::string> pass_headers;
     HandoffConfig handoff;
+    /// -max-in-flight (per class; unset: -maxClassProcesses, and -maxProcesses
+    /// for all classes together), -queue-depth, -queue-timeout.
+    AdmissionLimits admission;
     unsigned process_slack = Defaults::process_slack;
     bool restart = false;
     unsigned single_threshold = Defaults::single_threshold;

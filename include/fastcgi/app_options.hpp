@@ -178,6 +178,38 @@ inline std::optional<ConfigError> check_handoff(const HandoffConfig& h) {
     return std::nullopt;
 }
 
+/// -max-in-flight N (0: no cap), -queue-depth N, -queue-timeout S of every
+/// kind of app; std::nullopt when `opt` is not one of them (as common_option).
+inline std::optional<std::optional<ConfigError>> admission_option(OptionWalker& w, std::string_view opt,
+                                                                  AdmissionLimits& a) {
+    unsigned n = 0;
+    std::optional<ConfigError> err;
+    if (iequals(opt, "-max-in-flight")) {
+        if (!(err = w.number("-max-in-flight", 0, 65535, n))) {
+            a.max_in_flight = n ? n : AdmissionLimits::kUnlimited;
+            a.max_in_flight_set = true;
+        }
+    } else if (iequals(opt, "-queue-depth")) {
+        if (!(err = w.number("-queue-depth", 0, 65535, n))) a.queue_depth = n, a.queue_depth_set = true;
+    } else if (iequals(opt, "-queue-timeout")) {
+        if (!(err = w.number("-queue-timeout", 0, 3600, n))) a.queue_timeout = n, a.queue_timeout_set = true;
+    } else {
+        return std::nullopt;
+    }
+    return err;
+}
+
+/// A queue without a cap never fills: refuse the configuration that
+/// suggests otherwise (FastCgiServer, FastCgiExternalServer; FastCgiConfig
+/// has a default cap).
+inline std::optional<ConfigError> check_admission(const AdmissionLimits& a) {
+    if ((a.queue_depth_set || a.queue_timeout_set) && !a.capped()) {
+        const std::string opt = a.queue_depth_set ? "-queue-depth" : "-queue-timeout";
+        return ConfigError{opt, opt + " needs -max-in-flight N (N > 0): without a cap nothing queues"};
+    }
+    return std::nullopt;
+}
+
 /// Options shared by FastCgiServer and FastCgiExternalServer (and, for the
 /// handler's part, FastCgiConfig). Returns std::nullopt when `opt` is not
 /// one of them, else the result (an empty ConfigError means "taken").
@@ -209,6 +241,8 @@ inline std::optional<std::optional<ConfigError>> common_option(OptionWalker& w, 
         if (!(err = w.value("-group", v))) app.group = std::string(v);
     } else if (auto handoff = handoff_option(w, opt, app.handoff)) {
         err = *handoff;
+    } else if (auto admission = admission_option(w, opt, app.admission)) {
+        err = *admission;
     } else {
         return std::nullopt;
     }
@@ -233,6 +267,7 @@ inline std::optional<ConfigError> parse_external_server(std::span<const std::str
         return ConfigError{"", "-socket or -host option missing"};
     if (!app.host.empty() && !app.socket_path.empty())
         return ConfigError{"-host", "-host and -socket are mutually exclusive options"};
+    if (auto e = check_admission(app.admission)) return e;
     return check_handoff(app.handoff);
 }
 
@@ -272,6 +307,7 @@ inline std::optional<ConfigError> parse_static_server(std::span<const std::strin
     if (err) return err;
     if (app.listen_port && !app.socket_path.empty())
         return ConfigError{"-port", "-port and -socket are mutually exclusive options"};
+    if (auto e = check_admission(app.admission)) return e;
     return check_handoff(app.handoff);
 }
 
@@ -294,6 +330,7 @@ inline std::optional<ConfigError> parse_fastcgi_config(std::span<const std::stri
     auto err = w.walk([&](std::string_view opt) -> std::optional<ConfigError> {
         if (auto spawn = spawn_option(w, opt, dyn.spawn)) return *spawn;
         if (auto handoff = handoff_option(w, opt, dyn.handoff)) return *handoff;
+        if (auto admission = admission_option(w, opt, dyn.admission)) return *admission;
         std::string_view v;
         if (iequals(opt, "-appConnTimeout")) return w.number("-appConnTimeout", 0, 86400, dyn.app_conn_timeout);
         if (iequals(opt, "-idle-timeout")) return w.number("-idle-timeout", 1, 86400, dyn.idle_timeout);

@@ -19,7 +19,7 @@ package FastCGITest::PM;
 # environ, uid, fds, pgrp, state).  An instance still running when the test
 # file ends is stopped, and any process left in its directory is killed.
 #
-# Ports: FastCGITest::Ports::base() + 10 .. + 21 (see %offset below).
+# Ports: FastCGITest::Ports::base() + 10 .. + 24 (see %offset below).
 use strict;
 use warnings;
 
@@ -54,6 +54,7 @@ my %offset = (
     troubleshoot => 21, # troubleshooting.t (FastCgiIpcDir, FastCgiServer start failures)
     drain      => 22,   # pm_drain.t
     drain_tcp  => 23,   # pm_drain.t: FastCgiServer -port
+    caps       => 24,   # pm_caps.t
 );
 
 sub port_of { FastCGITest::Ports::base() + ($offset{ $_[0] } // die "no port for $_[0]") }
@@ -76,7 +77,7 @@ sub new {
         name => $name, dir => $dir, port => $o{port} || port_of($name),
         htdocs => "$dir/htdocs", ipc => "$dir/ipc", conf => "$dir/httpd.conf",
         error_log => "$dir/error_log", pidfile => "$dir/httpd.pid",
-        env => $o{env} || {}, running => 0,
+        env => $o{env} || {}, running => 0, mpm => $o{mpm} || 'event',
     }, $class;
     # never inherit a previous run's server
     if (-e $self->{pidfile}) {
@@ -129,7 +130,7 @@ sub head_lines {
     my ($d, $h) = ($self->{dir}, $self->{htdocs});
     return (
         qq{ServerRoot "$d"},
-        "LoadModule mpm_event_module $lib/mod_mpm_event.so",
+        "LoadModule mpm_$self->{mpm}_module $lib/mod_mpm_$self->{mpm}.so",
         "LoadModule authz_core_module $lib/mod_authz_core.so",
         "LoadModule mime_module $lib/mod_mime.so",
         "LoadModule alias_module $lib/mod_alias.so",
@@ -144,12 +145,7 @@ sub head_lines {
         'ErrorLogFormat "[%{cu}t] [%-m:%l] [pid %P] %F: %E: %M"',
         'LogLevel info',
         "DefaultRuntimeDir $d/run",
-        'StartServers 1',
-        'ServerLimit 2',
-        'ThreadsPerChild 16',
-        'MaxRequestWorkers 32',
-        'MinSpareThreads 8',
-        'MaxSpareThreads 32',
+        $self->mpm_lines,
         "DocumentRoot $h",
         "<Directory $h>",
         '    Require all granted',
@@ -158,6 +154,20 @@ sub head_lines {
         "FastCgiIpcDir $self->{ipc}",
     );
 }
+
+# The MPM's sizing: event (the default) with up to 2 children of 16 threads;
+# prefork (new(..., mpm => 'prefork')) with 12 processes, each request in a
+# process of its own.
+sub mpm_lines {
+    my ($self) = @_;
+    return ('StartServers 12', 'ServerLimit 16', 'MaxRequestWorkers 16', 'MinSpareServers 12',
+            'MaxSpareServers 16')
+        if $self->{mpm} eq 'prefork';
+    return ('StartServers 1', 'ServerLimit 2', 'ThreadsPerChild 16', 'MaxRequestWorkers 32',
+            'MinSpareThreads 8', 'MaxSpareThreads 32');
+}
+
+sub set_mpm { $_[0]{mpm} = $_[1] }
 
 sub write_conf {
     my ($self, @body) = @_;
