@@ -45,7 +45,7 @@ struct Fd {
     }
 };
 
-/// Asks FCGI_GET_VALUES on a connected socket: Ok on an answer, Unknown on
+/// Asks FCGI_GET_VALUES on a connected socket: Ok on an answer, Silent on
 /// silence, a close or anything else (an app that answers badly is not
 /// marked down for it).
 ProbeResult ask_values(int fd, std::int64_t deadline, std::string& why) {
@@ -53,7 +53,7 @@ ProbeResult ask_values(int fd, std::int64_t deadline, std::string& why) {
     append_get_values(out);
     if (::send(fd, out.data(), out.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(out.size())) {
         why = std::string("send: ") + std::strerror(errno);
-        return ProbeResult::Unknown;
+        return ProbeResult::Silent;
     }
     std::string in;
     while (true) {
@@ -62,7 +62,7 @@ ProbeResult ask_values(int fd, std::int64_t deadline, std::string& why) {
             if (h.version != kVersion || (in.size() >= kHeaderSize + h.content_length &&
                                           h.type != RecordType::GetValuesResult)) {
                 why = "answered FCGI_GET_VALUES with something else";
-                return ProbeResult::Unknown;
+                return ProbeResult::Silent;
             }
             if (in.size() >= kHeaderSize + h.content_length) {
                 why = "answered FCGI_GET_VALUES";
@@ -71,14 +71,14 @@ ProbeResult ask_values(int fd, std::int64_t deadline, std::string& why) {
         }
         if (wait_for(fd, POLLIN, deadline) <= 0) {
             why = "no answer to FCGI_GET_VALUES";
-            return ProbeResult::Unknown;
+            return ProbeResult::Silent;
         }
         char buf[512];
         const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
         if (n <= 0) {
             why = "closed the connection on FCGI_GET_VALUES";
-            return ProbeResult::Unknown;
+            return ProbeResult::Silent;
         }
         in.append(buf, static_cast<std::size_t>(n));
     }
@@ -146,16 +146,16 @@ void HealthChecker::record(std::size_t i, ProbeResult r, const std::string& why)
     if (st) {
         std::atomic<std::uint64_t>& counter = r == ProbeResult::Ok       ? st->checks_ok
                                               : r == ProbeResult::Failed ? st->checks_failed
-                                                                         : st->checks_unknown;
+                                                                         : st->checks_unknown;  // Silent too
         ++counter;
     }
     const Health before = h.state;
     if (!h.record(r, t.check.fall, t.check.rise)) return;
     if (st) {
         st->health = static_cast<int>(h.state);
-        // Up by the probes: tried again at once, whatever back-off the
+        // Back by the probes: tried again at once, whatever back-off the
         // requests' failed connects had set.
-        if (h.state == Health::Up) {
+        if (h.state != Health::Down) {
             st->failures = 0;
             st->down_until = 0;
         }
@@ -165,9 +165,14 @@ void HealthChecker::record(std::size_t i, ProbeResult r, const std::string& why)
              "FastCGI: server \"%s\": health check: member %s is down (%u failed checks in a row, last: %s); "
              "requests go to the other members",
              t.app.c_str(), t.where.c_str(), h.fails, why.c_str());
-    else if (before == Health::Down)
+    else if (before == Health::Down && h.state == Health::Up)
         log_(LogLevel::Notice, 0, "FastCGI: server \"%s\": health check: member %s is up again (%u good checks in a row: %s)",
              t.app.c_str(), t.where.c_str(), h.oks, why.c_str());
+    else if (before == Health::Down)
+        log_(LogLevel::Notice, 0,
+             "FastCGI: server \"%s\": health check: member %s accepts connections again (%u checks in a row, last: "
+             "%s): requests go to it again",
+             t.app.c_str(), t.where.c_str(), h.alive, why.c_str());
     else
         log_(LogLevel::Info, 0, "FastCGI: server \"%s\": health check: member %s is up (%s)", t.app.c_str(),
              t.where.c_str(), why.c_str());

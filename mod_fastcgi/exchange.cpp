@@ -126,8 +126,12 @@ apr_status_t Exchange::connect_member(bool may_reuse) {
         connect_detail_ = "all " + std::to_string(n) + " members are down";
         if (next >= 0) connect_detail_ += ", next try in " + std::to_string((next + 999999) / 1000000) + " s";
     } else {
-        connect_detail_ = "no member accepted the connection (" + std::to_string(__builtin_popcountll(tried)) +
-                          " tried, the others are down)";
+        const auto count = static_cast<std::size_t>(__builtin_popcountll(tried));
+        connect_detail_ = "no member accepted the connection (" +
+                          (count == n ? "all " + std::to_string(n) + " tried"
+                                      : std::to_string(count) + " of " + std::to_string(n) +
+                                            " tried, the others are down") +
+                          ")";
     }
     // The last member's failure (a timeout is told as one), or EAGAIN when
     // none could be tried.

@@ -81,23 +81,28 @@ inline constexpr std::chrono::seconds down_interval(unsigned failures) noexcept 
 
 /// What one health probe found.
 ///  Ok:      connected (and, for a GET_VALUES probe, got an answer);
-///  Failed:  refused, no such socket, unreachable, reset at once;
-///  Unknown: the member accepted but said nothing or closed (libfcgi never
-///           answers GET_VALUES, php-cgi closes after it), or the connect
-///           timed out (a full listen queue does that too): a busy member
-///           is not a dead one, so this counts neither way.
-enum class ProbeResult { Ok, Failed, Unknown };
+///  Failed:  refused, no such socket, unreachable;
+///  Silent:  a GET_VALUES probe connected but got no answer, or the app
+///           closed (libfcgi never answers GET_VALUES, php-cgi closes after
+///           it): the member accepts connections, whether it is well or
+///           busy is not known;
+///  Unknown: the connect timed out (a full listen queue does that too) or
+///           the probe could not run: counts neither way.
+enum class ProbeResult { Ok, Failed, Silent, Unknown };
 
-/// Health as the probes see it. Unknown until a verdict (a member is
-/// usable then, as without health checks).
+/// Health as the probes see it. Unknown until a verdict; a member is
+/// usable unless Down.
 enum class Health : int { Unknown = 0, Up = 1, Down = 2 };
 
-/// Hysteresis: `fall` failures in a row turn a member Down, `rise`
-/// successes in a row bring it back Up (from Unknown, `rise` successes
-/// make it Up too). An Unknown result changes no count.
+/// Hysteresis: `fall` failures in a row turn a member Down; `rise`
+/// answers in a row make it Up. A busy member is not a dead one: Silent
+/// and Unknown results never turn it down; `rise` Silent (or Ok) results
+/// in a row take a Down member back to Unknown (usable again), so that an
+/// app that never answers GET_VALUES is not kept out for ever.
 struct HealthTracker {
     Health state = Health::Unknown;
-    unsigned oks = 0;    ///< successes in a row
+    unsigned oks = 0;    ///< answers (Ok) in a row
+    unsigned alive = 0;  ///< probes that connected (Ok or Silent) in a row
     unsigned fails = 0;  ///< failures in a row
 
     /// Records a probe; true when `state` changed.
@@ -106,12 +111,19 @@ struct HealthTracker {
         switch (r) {
         case ProbeResult::Ok:
             ++oks;
+            ++alive;
             fails = 0;
             if (state != Health::Up && oks >= rise) state = Health::Up;
             break;
+        case ProbeResult::Silent:
+            oks = 0;
+            ++alive;
+            fails = 0;
+            if (state == Health::Down && alive >= rise) state = Health::Unknown;
+            break;
         case ProbeResult::Failed:
             ++fails;
-            oks = 0;
+            oks = alive = 0;
             if (state != Health::Down && fails >= fall) state = Health::Down;
             break;
         case ProbeResult::Unknown:

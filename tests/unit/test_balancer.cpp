@@ -163,15 +163,45 @@ TEST(HealthTracker, RiseSuccessesInARowComeBack) {
 }
 
 TEST(HealthTracker, UnknownCountsNeitherWay) {
-    // A busy libfcgi app that never answers GET_VALUES is not dead ...
     HealthTracker h;
     for (int i = 0; i < 50; ++i) EXPECT_FALSE(h.record(ProbeResult::Unknown, 1, 1));
     EXPECT_EQ(h.state, Health::Unknown);
-    // ... and silence neither breaks a run of failures nor brings one back.
+    // A timeout neither breaks a run of failures nor brings a member back.
     h.record(ProbeResult::Failed, 2, 2);
     h.record(ProbeResult::Unknown, 2, 2);
     EXPECT_TRUE(h.record(ProbeResult::Failed, 2, 2));
     for (int i = 0; i < 10; ++i) h.record(ProbeResult::Unknown, 2, 2);
+    EXPECT_EQ(h.state, Health::Down);
+}
+
+TEST(HealthTracker, SilenceIsNeverDown) {
+    // A busy libfcgi app never answers GET_VALUES: not dead, and not "up".
+    HealthTracker h;
+    for (int i = 0; i < 50; ++i) EXPECT_FALSE(h.record(ProbeResult::Silent, 1, 1));
+    EXPECT_EQ(h.state, Health::Unknown);
+    h.record(ProbeResult::Ok, 3, 1);
+    ASSERT_EQ(h.state, Health::Up);
+    for (int i = 0; i < 50; ++i) EXPECT_FALSE(h.record(ProbeResult::Silent, 1, 1));
+    EXPECT_EQ(h.state, Health::Up) << "an Up member that goes silent (busy) stays up";
+    // Silence breaks a run of failures.
+    h.record(ProbeResult::Failed, 2, 2);
+    h.record(ProbeResult::Silent, 2, 2);
+    EXPECT_FALSE(h.record(ProbeResult::Failed, 2, 2));
+    EXPECT_EQ(h.state, Health::Up);
+}
+
+TEST(HealthTracker, ASilentMemberThatWasDownIsTriedAgain) {
+    HealthTracker h;
+    h.record(ProbeResult::Failed, 1, 2);
+    ASSERT_EQ(h.state, Health::Down);
+    EXPECT_FALSE(h.record(ProbeResult::Silent, 1, 2));
+    EXPECT_TRUE(h.record(ProbeResult::Silent, 1, 2));
+    EXPECT_EQ(h.state, Health::Unknown) << "it accepts connections again: usable, with no verdict";
+    // Answers in a row make it Up; a failure takes it down again.
+    h.record(ProbeResult::Ok, 1, 2);
+    EXPECT_TRUE(h.record(ProbeResult::Ok, 1, 2));
+    EXPECT_EQ(h.state, Health::Up);
+    EXPECT_TRUE(h.record(ProbeResult::Failed, 1, 2));
     EXPECT_EQ(h.state, Health::Down);
 }
 
