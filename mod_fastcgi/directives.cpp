@@ -28,7 +28,9 @@ const char* resolve_host(cmd_parms* cmd, App* app) {
     if (rv != APR_SUCCESS || !app->addr) {
         char buf[120];
         return config_error(cmd, app->config.filename,
-                            {"-host", "cannot resolve \"" + app->config.host + "\": " + apr_strerror(rv, buf, sizeof buf)});
+                            {"-host", "-host " + app->config.host + ":" + std::to_string(app->config.port) +
+                                      ": cannot resolve \"" + app->config.host + "\": " +
+                                      apr_strerror(rv, buf, sizeof buf)});
     }
     const bool v6 = app->addr->family == APR_INET6;
     app->where = (v6 ? "[" : "") + app->config.host + (v6 ? "]" : "") + ":" + std::to_string(app->config.port);
