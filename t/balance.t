@@ -1,7 +1,8 @@
 # FastCgiExternalServer with several addresses (issue 11): three real
 # members (libfcgi responders: two on loopback TCP ports, one on a Unix
 # socket) behind one application, on a throw-away httpd of its own.
-#   1. round robin spreads requests evenly, -weight skews it;
+#   1. round robin spreads requests evenly, -weight skews it, -keep-conn
+#      keeps connections per member;
 #   2. least-busy sends little to a member that is slow;
 #   3. a member killed mid-load: no request that no member accepted fails,
 #      the member is skipped (one log line) until it is back (one line);
@@ -23,7 +24,7 @@ use FastCGITest::PM;
 use FastCGITest::Members;
 use FastCGITest::Ports;
 
-plan tests => 32, need_module 'fastcgi';
+plan tests => 34, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('balance', port => FastCGITest::Ports::base() + 30);
 my $dir = $h->dir;
@@ -43,6 +44,7 @@ $h->write_conf(
     "FastCgiExternalServer $htdocs/bal/w.fcgi -host $addr{a} -host $addr{b} -weight 3",
     "FastCgiExternalServer $htdocs/bal/lb.fcgi $members -balance least-busy",
     "FastCgiExternalServer $htdocs/bal/down.fcgi $members",
+    "FastCgiExternalServer $htdocs/bal/kc.fcgi -host $addr{a} -host $addr{b} -keep-conn -max-conns 4",
     "FastCgiExternalServer $htdocs/bal/hc.fcgi $members -health-check connect -health-interval 1 "
         . '-health-fall 2 -health-rise 2',
     "FastCgiExternalServer $htdocs/bal/gv.fcgi -host $addr{a} -host $addr{b} -health-check get-values "
@@ -77,6 +79,18 @@ sub count_members {
     ok t_cmp("$c->{a} $c->{b} $c->{c}", '10 10 10', 'round robin: 10 each to a, b (TCP) and c (Unix socket)');
     ($c, $bad) = count_members('/bal/w.fcgi?pid', 40);
     ok t_cmp("$c->{a} $c->{b} " . scalar(@$bad), '10 30 0', '-weight 3 on b: 30 of 40 requests to b, 10 to a');
+
+    # -keep-conn: connections are kept per member ("conn=<pid>:<n>" names
+    # the connection an answer came over).
+    my (%conns, %by);
+    for (1 .. 20) {
+        my $r = get('/bal/kc.fcgi?conn');
+        $conns{$1} = 1 if $r->{body} =~ /conn=(\d+:\d+)/;
+        $by{ member_of($r) }++;
+    }
+    ok t_cmp(join(' ', map { "$_=" . ($by{$_} // 0) } qw(a b)), 'a=10 b=10', '-keep-conn over two members: both serve');
+    ok t_cmp(scalar(keys %conns) <= 8 ? 1 : 0, 1,
+             '20 requests over ' . scalar(keys %conns) . ' connections: kept and reused per member');
 }
 
 # $clients processes, each sending requests to $path one after the other
