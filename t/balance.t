@@ -24,7 +24,7 @@ use FastCGITest::PM;
 use FastCGITest::Members;
 use FastCGITest::Ports;
 
-plan tests => 34, need_module 'fastcgi';
+plan tests => 37, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('balance', port => FastCGITest::Ports::base() + 30);
 my $dir = $h->dir;
@@ -37,6 +37,7 @@ my %addr = (
 my $members = "-host $addr{a} -host $addr{b} -socket $addr{c} -balance round-robin";
 my $htdocs = $h->htdocs;
 mkdir "$htdocs/bal";
+my $blackhole = FastCGITest::Members::port(3);   # a listener whose queue is full: connects time out
 
 $h->write_conf(
     'LogLevel info',
@@ -44,6 +45,7 @@ $h->write_conf(
     "FastCgiExternalServer $htdocs/bal/w.fcgi -host $addr{a} -host $addr{b} -weight 3",
     "FastCgiExternalServer $htdocs/bal/lb.fcgi $members -balance least-busy",
     "FastCgiExternalServer $htdocs/bal/down.fcgi $members",
+    "FastCgiExternalServer $htdocs/bal/to.fcgi -host 127.0.0.1:$blackhole -host $addr{b} -appConnTimeout 1",
     "FastCgiExternalServer $htdocs/bal/kc.fcgi -host $addr{a} -host $addr{b} -keep-conn -max-conns 4",
     "FastCgiExternalServer $htdocs/bal/hc.fcgi $members -health-check connect -health-interval 1 "
         . '-health-fall 2 -health-rise 2',
@@ -133,6 +135,21 @@ sub load {
 }
 sub tally { my %c; $c{ $_->[1] }++ for grep { $_->[0] == 200 } @_; return \%c }
 sub statuses { my %c; $c{ $_->[0] }++ for @_; return join ' ', map { "$_:$c{$_}" } sort keys %c }
+
+# ---------------------------------------------------------------- 1b. connect timeout
+SKIP: {
+    skip 'cannot fill a listen queue here', 3 unless FastCGITest::full_backlog_listener($blackhole);
+    my $mark = $h->log_mark;
+    my @r = map { FastCGITest::timed(host => '127.0.0.1', port => $h->port, path => "/bal/to.fcgi?pid&n=$_") } 1 .. 4;
+    ok t_cmp(join(' ', map { "$_->{status}/" . member_of($_) } @r), '200/b 200/b 200/b 200/b',
+             'a member whose connect times out (-appConnTimeout 1): every request served by the other');
+    my @slow = grep { $_->{elapsed} > 0.9 } @r;
+    ok t_cmp(scalar(@slow) == 1 && $slow[0]{elapsed} < 2.5 ? 1 : 0, 1,
+             'one request waited the connect timeout, then failed over; the others went to b at once ('
+             . join(' ', map { sprintf '%.2f', $_->{elapsed} } @r) . ' s)');
+    ok t_cmp($h->log_since($mark), qr/to\.fcgi": member 127\.0\.0\.1:$blackhole is down \(connect\(\) timed out; 1 failed connect in a row\), skipped for 1\.0 s/,
+             'the timed-out member is logged down once');
+}
 
 # ---------------------------------------------------------------- 2. least busy
 {
