@@ -24,7 +24,7 @@ use FastCGITest::PM;
 use FastCGITest::Members;
 use FastCGITest::Ports;
 
-plan tests => 37, need_module 'fastcgi';
+plan tests => 38, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('balance', port => FastCGITest::Ports::base() + 30);
 my $dir = $h->dir;
@@ -46,6 +46,8 @@ $h->write_conf(
     "FastCgiExternalServer $htdocs/bal/lb.fcgi $members -balance least-busy",
     "FastCgiExternalServer $htdocs/bal/down.fcgi $members",
     "FastCgiExternalServer $htdocs/bal/to.fcgi -host 127.0.0.1:$blackhole -host $addr{b} -appConnTimeout 1",
+    "FastCgiExternalServer $htdocs/bal/busy.fcgi -host 127.0.0.1:$blackhole -host $addr{b} -health-check connect "
+        . '-health-interval 1 -health-timeout 200 -health-fall 1',
     "FastCgiExternalServer $htdocs/bal/kc.fcgi -host $addr{a} -host $addr{b} -keep-conn -max-conns 4",
     "FastCgiExternalServer $htdocs/bal/hc.fcgi $members -health-check connect -health-interval 1 "
         . '-health-fall 2 -health-rise 2',
@@ -57,6 +59,7 @@ $h->write_conf(
 );
 
 $m->start($_, $addr{$_}, procs => 4) for qw(a b c);
+my $have_blackhole = FastCGITest::full_backlog_listener($blackhole);
 my $started = $h->start;
 ok t_cmp($started, 1, 'httpd with balanced FastCgiExternalServers starts' . ($started ? '' : ": $h->{error}"));
 
@@ -138,7 +141,7 @@ sub statuses { my %c; $c{ $_->[0] }++ for @_; return join ' ', map { "$_:$c{$_}"
 
 # ---------------------------------------------------------------- 1b. connect timeout
 SKIP: {
-    skip 'cannot fill a listen queue here', 3 unless FastCGITest::full_backlog_listener($blackhole);
+    skip 'cannot fill a listen queue here', 3 unless $have_blackhole;
     my $mark = $h->log_mark;
     my @r = map { FastCGITest::timed(host => '127.0.0.1', port => $h->port, path => "/bal/to.fcgi?pid&n=$_") } 1 .. 4;
     ok t_cmp(join(' ', map { "$_->{status}/" . member_of($_) } @r), '200/b 200/b 200/b 200/b',
@@ -280,6 +283,14 @@ SKIP: {
              'get-values to libfcgi members that never answer: never down (-health-fall 1)');
     ($c, $bad) = count_members('/bal/gv.fcgi?pid', 10);
     ok t_cmp("$c->{a} $c->{b} " . scalar(@$bad), '5 5 0', 'and both serve');
+}
+
+# busy.fcgi: a member whose listen queue is full (connects time out) is
+# busy, not dead: never down by the probes, even with -health-fall 1.
+SKIP: {
+    skip 'cannot fill a listen queue here', 1 unless $have_blackhole;
+    ok t_cmp($h->log_since(0), qr/^(?!.*busy\.fcgi": health check: member 127\.0\.0\.1:$blackhole is down).*\z/s,
+             'health check: a member whose connects time out (full listen queue) is never taken down');
 }
 
 my @crash = $h->crash_lines(0);
