@@ -5,12 +5,14 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <string>
 #include <vector>
 
 #include "fastcgi/app_config.hpp"
+#include "fastcgi/member_state.hpp"
 
 namespace fastcgi::pm {
 
@@ -35,6 +37,19 @@ struct StaticApp {
     std::string user, group;        ///< wrapper identity (names, or "#id")
 };
 
+/// One balancer member the health checker probes (-health-check), and
+/// where its verdict goes: `state` points into the shared segment httpd's
+/// parent created before forking the PM (mod_fastcgi/balancer.hpp), so it
+/// is valid in the PM as in every httpd child.
+struct HealthTarget {
+    std::string app;    ///< the application's filename, for log lines
+    std::string where;  ///< "host:port" or "unix:/path"
+    sockaddr_storage addr{};
+    socklen_t addr_len = 0;
+    HealthCheckConfig check;
+    MemberState* state = nullptr;
+};
+
 struct PmConfig {
     std::string ipc_dir;
     std::string dynamic_dir;        ///< ipc_dir/dynamic
@@ -48,6 +63,7 @@ struct PmConfig {
     std::vector<std::string> dynamic_env;  ///< resolved FastCgiConfig -initial-env
     SpawnLimits limits;             ///< for static and dynamic apps alike
     unsigned drain_timeout_s = 30;  ///< graceful restart: longest wait for the old instances' requests
+    std::vector<HealthTarget> health_targets;  ///< balancer members with -health-check
 };
 
 }  // namespace fastcgi::pm

@@ -21,6 +21,19 @@ int bad_socket(server_rec* s, const App* app, const char* what) {
 }  // namespace
 
 int resolve_app_address(apr_pool_t* pconf, server_rec* s, const std::string& dir, App* app) {
+    if (!app->members.empty()) {
+        // A balanced app: its members are what requests reach; the app
+        // itself names them all in log lines and stands for the first one
+        // where code knows a single address.
+        app->where.clear();
+        for (App* m : app->members) {
+            if (const int rc = resolve_app_address(pconf, s, dir, m); rc != OK) return rc;
+            app->where += (app->where.empty() ? "" : ", ") + m->where;
+        }
+        app->addr = app->members.front()->addr;
+        app->socket_path = app->members.front()->socket_path;
+        return OK;
+    }
     if (app->config.kind == AppKind::Static && app->config.listen_port) {
         app->config.host = "127.0.0.1";
         app->config.port = app->config.listen_port;

@@ -39,6 +39,17 @@ const App* AppRegistry::find(std::string_view path) const noexcept {
     return nullptr;
 }
 
+std::vector<App*> AppRegistry::endpoints() const {
+    std::vector<App*> out;
+    for (App* app : apps_) {
+        if (app->members.empty())
+            out.push_back(app);
+        else
+            out.insert(out.end(), app->members.begin(), app->members.end());
+    }
+    return out;
+}
+
 std::string effective_ipc_dir(apr_pool_t* p) {
     const AppRegistry& reg = AppRegistry::current();
     if (!reg.ipc_dir.empty()) return reg.ipc_dir;

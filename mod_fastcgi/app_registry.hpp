@@ -27,6 +27,13 @@ struct App {
     std::string wrapper_group;      ///< the wrapper runs it as
     int reuse_slot = -1;            ///< the ConnectionPool slot of its address, -1 when none reuses
     int admission_slot = -1;        ///< its counters in admission.cpp's shared memory, -1 for a dynamic app
+    /// A balanced app (several -host/-socket): one App per member, with the
+    /// app's config and that member's one address; requests connect to
+    /// those, never to the app itself (balancer.hpp).
+    std::vector<App*> members;
+    unsigned weight = 1;            ///< as a member: -weight
+    int member_slot = -1;           ///< as a member: its MemberState in the balancer's segment
+    int balancer_slot = -1;         ///< balanced: its round-robin counter in that segment
 };
 
 class AppRegistry {
@@ -37,6 +44,10 @@ public:
     static void reset(apr_pool_t* pconf);
 
     std::vector<App*>& apps() noexcept { return apps_; }
+    /// What requests connect to: every app that is not balanced, and the
+    /// members of those that are (ConnectionPool keeps connections per
+    /// endpoint).
+    std::vector<App*> endpoints() const;
 
     /// The application whose filename is `path` or a parent directory of it
     /// (the next character of `path` is '/'), most recently defined first,

@@ -88,7 +88,7 @@ int ConnectionPool::create(apr_pool_t* pconf, server_rec* s) {
             if (where == app->where) return slot;
         return -1;
     };
-    for (App* app : AppRegistry::current().apps()) {
+    for (App* app : AppRegistry::current().endpoints()) {
         app->reuse_slot = -1;
         if (!app->config.reuses_connections()) continue;
         app->reuse_slot = slot_of(app);
@@ -97,7 +97,7 @@ int ConnectionPool::create(apr_pool_t* pconf, server_rec* s) {
             by_address.emplace_back(app->where, app->reuse_slot);
         }
     }
-    for (App* app : AppRegistry::current().apps())
+    for (App* app : AppRegistry::current().endpoints())
         if (app->reuse_slot < 0) app->reuse_slot = slot_of(app);
     if (slots == 0) return OK;
     const apr_size_t size = sizeof(Shared) * static_cast<apr_size_t>(slots);
@@ -111,7 +111,7 @@ int ConnectionPool::create(apr_pool_t* pconf, server_rec* s) {
     for (int i = 0; i < slots; ++i) new (&g_shared[i]) Shared();
     // Known at once: -max-conns, or a static app's -processes (the module
     // starts every one of them; each serves at least one connection).
-    for (App* app : AppRegistry::current().apps()) {
+    for (App* app : AppRegistry::current().endpoints()) {
         if (app->reuse_slot < 0 || !app->config.reuses_connections()) continue;
         if (g_shared[app->reuse_slot].capacity.load() != 0) continue;  // the first definition says
         const unsigned cap = app->config.max_conns          ? app->config.max_conns
@@ -148,11 +148,16 @@ struct ChildPools {
         if (sweeper.joinable()) sweeper.join();
     }
     void run(server_rec* s) noexcept {
+        std::vector<App*> endpoints;
+        try {
+            endpoints = AppRegistry::current().endpoints();
+        } catch (...) {
+        }
         while (!stop) {
             const apr_time_t now = apr_time_now();
             bool any_idle = false;
             for (ConnectionPool& p : pools) any_idle |= p.sweep(now);
-            for (const App* app : AppRegistry::current().apps())
+            for (const App* app : endpoints)
                 if (app->reuse_slot >= 0 && app->config.reuses_connections())
                     pools[static_cast<std::size_t>(app->reuse_slot)].learn_capacity(s, *app);
             // Often while connections are kept idle (one may be in the way
@@ -172,10 +177,10 @@ void ConnectionPool::start_child(apr_pool_t* pchild, server_rec* s) {
     g_pools = nullptr;
     if (!g_shared) return;
     std::size_t slots = 0;
-    for (const App* app : AppRegistry::current().apps())
+    for (const App* app : AppRegistry::current().endpoints())
         if (app->reuse_slot >= 0) slots = std::max(slots, static_cast<std::size_t>(app->reuse_slot) + 1);
     auto* child = pool_new<ChildPools>(pchild, slots);
-    for (const App* app : AppRegistry::current().apps()) {
+    for (const App* app : AppRegistry::current().endpoints()) {
         if (app->reuse_slot < 0) continue;
         ConnectionPool& p = child->pools[static_cast<std::size_t>(app->reuse_slot)];
         if (p.idle) continue;

@@ -21,21 +21,45 @@ namespace fastcgi::httpd {
 
 namespace {
 
+/// Resolves a -host once, at configuration time (as the original did).
+const char* resolve_host(cmd_parms* cmd, App* app) {
+    apr_status_t rv = apr_sockaddr_info_get(&app->addr, app->config.host.c_str(), APR_UNSPEC, app->config.port, 0,
+                                            cmd->pool);
+    if (rv != APR_SUCCESS || !app->addr) {
+        char buf[120];
+        return config_error(cmd, app->config.filename,
+                            {"-host", "-host " + app->config.host + ":" + std::to_string(app->config.port) +
+                                      ": cannot resolve \"" + app->config.host + "\": " +
+                                      apr_strerror(rv, buf, sizeof buf)});
+    }
+    const bool v6 = app->addr->family == APR_INET6;
+    app->where = (v6 ? "[" : "") + app->config.host + (v6 ? "]" : "") + ":" + std::to_string(app->config.port);
+    return nullptr;
+}
+
 const char* external_server(cmd_parms* cmd, void*, const char* args) {
     App* app = nullptr;
     if (const char* err = parse_app_directive(cmd, args, parse_external_server, app)) return err;
-    if (app->config.uses_tcp()) {
-        apr_status_t rv = apr_sockaddr_info_get(&app->addr, app->config.host.c_str(), APR_UNSPEC,
-                                                app->config.port, 0, cmd->pool);
-        if (rv != APR_SUCCESS || !app->addr) {
-            char buf[120];
-            return config_error(cmd, app->config.filename,
-                                {"-host", "cannot resolve \"" + app->config.host +
-                                              "\": " + apr_strerror(rv, buf, sizeof buf)});
+    if (app->config.balanced()) {
+        // One App per member: the connection code (Upstream, ConnectionPool)
+        // works on one address; Unix members are resolved with the others
+        // in post_config (resolve_app_address).
+        for (std::size_t i = 0; i < app->config.members.size(); ++i) {
+            const Member& m = app->config.members[i];
+            auto* member = pool_new<App>(cmd->pool);
+            member->config = app->config;
+            member->config.members.clear();
+            member->config.host = m.host;
+            member->config.port = m.port;
+            member->config.socket_path = m.socket_path;
+            member->defined_at = app->defined_at;
+            member->weight = m.weight;
+            if (member->config.uses_tcp())
+                if (const char* err = resolve_host(cmd, member)) return err;
+            app->members.push_back(member);
         }
-        const bool v6 = app->addr->family == APR_INET6;
-        app->where = (v6 ? "[" : "") + app->config.host + (v6 ? "]" : "") + ":" +
-                     std::to_string(app->config.port);
+    } else if (app->config.uses_tcp()) {
+        if (const char* err = resolve_host(cmd, app)) return err;
     }
     AppRegistry::current().apps().push_back(app);
     return nullptr;

@@ -12,7 +12,7 @@
 namespace fastcgi::httpd {
 
 Exchange::Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body)
-    : r_(r), app_(app), sink_(sink), body_(body) {
+    : r_(r), app_(app), target_(&app), sink_(sink), body_(body) {
     // A request without a body needs no reading from the client: its empty
     // FCGI_STDIN goes with the head, and it can be replayed on a new
     // connection when a kept one turns out closed.
@@ -49,7 +49,7 @@ const char* connect_hint(apr_status_t rv) noexcept {
 
 Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
     const char* app = app_.config.filename.c_str();
-    const char* where = app_.where.c_str();
+    const char* where = target_->where.c_str();
     switch (f) {
     case Failure::ConnectFailed:
         ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r_, "FastCGI: failed to connect to server \"%s\" at %s: %s%s", app,
@@ -102,7 +102,46 @@ Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
     return {f, rv, std::move(detail)};
 }
 
+apr_status_t Exchange::connect_member(bool may_reuse) {
+    // Failover: a connect that failed sent nothing, so any request (one
+    // with a body too) may go to the next member. Once connected, the
+    // request is the member's: nothing is replayed elsewhere.
+    std::uint64_t tried = 0;
+    std::size_t i = 0;
+    apr_status_t rv = APR_EAGAIN;
+    while (const App* m = Balancer::pick(app_, tried, i)) {
+        tried |= std::uint64_t{1} << i;
+        target_ = m;
+        rv = upstream_.open(r_, *m, may_reuse);
+        if (rv == APR_SUCCESS) {
+            lease_.start(*m);
+            Balancer::connected(r_, app_, *m);
+            return rv;
+        }
+        Balancer::failed(r_, app_, *m, rv);
+    }
+    target_ = &app_;
+    const std::size_t n = app_.members.size();
+    if (tried == 0) {
+        const apr_interval_time_t next = Balancer::next_try_in(app_);
+        connect_detail_ = "all " + std::to_string(n) + " members are down";
+        if (next >= 0) connect_detail_ += ", next try in " + std::to_string((next + 999999) / 1000000) + " s";
+    } else {
+        const auto count = static_cast<std::size_t>(__builtin_popcountll(tried));
+        connect_detail_ = "no member accepted the connection (" +
+                          (count == n ? "all " + std::to_string(n) + " tried"
+                                      : std::to_string(count) + " of " + std::to_string(n) +
+                                            " tried, the others are down") +
+                          ")";
+    }
+    // The last member's failure (a timeout is told as one), or EAGAIN when
+    // none could be tried.
+    return rv;
+}
+
 apr_status_t Exchange::connect(bool may_reuse) {
+    lease_.end();
+    if (!app_.members.empty()) return connect_member(may_reuse);
     apr_interval_time_t backoff = apr_time_from_msec(20);
     apr_time_t next_notice = apr_time_now() + waiting_.every;
     while (true) {
@@ -137,12 +176,13 @@ Outcome Exchange::run(std::string head) {
             // The retry found no server: the client gets what the reset meant.
             if (after_reset)
                 return fail(Failure::IncompleteHeaders, APR_ECONNRESET, ": connection reset, and no server to retry on");
-            if (APR_STATUS_IS_TIMEUP(rv)) return fail(Failure::ConnectTimeout, rv, "");
-            return fail(Failure::ConnectFailed, rv, "connect() failed");
+            if (APR_STATUS_IS_TIMEUP(rv)) return fail(Failure::ConnectTimeout, rv, connect_detail_);
+            return fail(Failure::ConnectFailed, rv, connect_detail_.empty() ? "connect() failed" : connect_detail_);
         }
         Outcome o = converse(std::move(head));
         if (o.failure != Failure::StaleConnection) {
             upstream_.finish(reusable_);
+            lease_.end();
             return o;
         }
         if (o.detail == "reset") {
@@ -162,7 +202,7 @@ Outcome Exchange::run(std::string head) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, o.rv, r_,
                           "FastCGI: server \"%s\" closed a kept connection; retrying on a new one",
                           app_.config.filename.c_str());
-            if (o.detail == "closed") upstream_.app_closed_kept(r_, app_);
+            if (o.detail == "closed") upstream_.app_closed_kept(r_, *target_);
         }
         upstream_.finish(false);
         head = take_head();
@@ -375,7 +415,7 @@ Outcome Exchange::dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Rea
                 ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r_,
                               "FastCGI: server \"%s\" at %s sent %" APR_SIZE_T_FMT
                               " bytes after FCGI_END_REQUEST; ignored",
-                              app_.config.filename.c_str(), app_.where.c_str(), n - pos - padding);
+                              app_.config.filename.c_str(), target_->where.c_str(), n - pos - padding);
             state = Read::Done;
             return {};
         }

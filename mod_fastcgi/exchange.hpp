@@ -10,6 +10,7 @@
 #include <string>
 
 #include "app_registry.hpp"
+#include "balancer.hpp"
 #include "fastcgi/line_splitter.hpp"
 #include "fastcgi/record.hpp"
 #include "outcome.hpp"
@@ -53,12 +54,18 @@ private:
     Outcome dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Read& state);
     Outcome end_of_stream();
     apr_status_t connect(bool may_reuse);
+    apr_status_t connect_member(bool may_reuse);
     Outcome converse(std::string head);
     std::string take_head();
     void log_stderr(std::string_view line);
 
     request_rec* r_;
     const App& app_;
+    /// What the connection goes to: app_, or the member of a balanced app
+    /// that accepted it (its address is the one log lines name).
+    const App* target_;
+    MemberLease lease_;
+    std::string connect_detail_;  ///< why a balanced app's connect failed
     ResponseSink& sink_;
     RequestBody* body_;
     Upstream upstream_;

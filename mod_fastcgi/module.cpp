@@ -3,6 +3,7 @@
 #include "app_registry.hpp"
 #include "auth.hpp"
 #include "auth_config.hpp"
+#include "balancer.hpp"
 #include "connection_pool.hpp"
 #include "directives.hpp"
 #include "fastcgi/version.hpp"
@@ -30,6 +31,8 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         if (const int rc = prepare_ipc_dir(pconf, s); rc != OK) return rc;
         if (const int rc = ConnectionPool::create(pconf, s); rc != OK) return rc;
         if (const int rc = create_admission(pconf, s); rc != OK) return rc;
+        // Before the PM forks: its health checker writes into the segment.
+        if (const int rc = Balancer::create(pconf, s); rc != OK) return rc;
         return start_process_manager(pconf, s);
     });
 }

@@ -12,6 +12,7 @@
 
 #include "fastcgi/socket_names.hpp"
 #include "app_registry.hpp"
+#include "balancer.hpp"
 #include "pm_launch.hpp"
 
 namespace fastcgi::httpd {
@@ -61,6 +62,7 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
     cfg.drain_timeout_s = reg.graceful_timeout >= 0      ? static_cast<unsigned>(reg.graceful_timeout)
                           : ap_graceful_shutdown_timeout > 0 ? static_cast<unsigned>(ap_graceful_shutdown_timeout)
                                                              : 30u;
+    cfg.health_targets = Balancer::health_targets();
     for (const App* app : AppRegistry::current().apps()) {
         if (app->config.kind != AppKind::Static) continue;
         pm::StaticApp st;

@@ -47,6 +47,20 @@ my @cases = (
     ['two definitions of the same filename',
      ["FastCgiExternalServer $dir/x.fcgi -socket a.sock", "FastCgiExternalServer $dir/x.fcgi -socket b.sock"],
      'FastCgiExternalServer', qr/\Q$dir\E\/x\.fcgi/, 1],
+    # balancer members (several -host/-socket)
+    ['-weight before any address', ["FastCgiExternalServer $dir/x.fcgi -weight 2 -host 127.0.0.1:9000 -host 127.0.0.1:9001"],
+     'FastCgiExternalServer', qr/-weight.*must follow/, 0],
+    ['-balance random', ["FastCgiExternalServer $dir/x.fcgi -host 127.0.0.1:9000 -host 127.0.0.1:9001 -balance random"],
+     'FastCgiExternalServer', qr/-balance.*round-robin or least-busy/, 0],
+    ['-health-check with one address', ["FastCgiExternalServer $dir/x.fcgi -socket s.sock -health-check connect"],
+     'FastCgiExternalServer', qr/-health-check.*more than one/, 0],
+    ['-health-fall 0', ["FastCgiExternalServer $dir/x.fcgi -socket a.sock -socket b.sock -health-fall 0"],
+     'FastCgiExternalServer', qr/-health-fall/, 0],
+    ['a member given twice', ["FastCgiExternalServer $dir/x.fcgi -host 127.0.0.1:9000 -host 127.0.0.1:9000"],
+     'FastCgiExternalServer', qr/-host.*given twice/, 0],
+    ['a member host that does not resolve',
+     ["FastCgiExternalServer $dir/x.fcgi -host 127.0.0.1:9000 -host no-such-host.invalid:9000"],
+     'FastCgiExternalServer', qr/-host.*no-such-host\.invalid/, 0],
     # the original's old names are the same directives, and say their own name
     ['ExternalAppClass (old name) without -host/-socket', ["ExternalAppClass $dir/x.fcgi"],
      'ExternalAppClass', qr/-host|-socket/, 0],
@@ -69,6 +83,9 @@ $c->check_errors(@cases);
         "FastCgiExternalServer $dir/b.fcgi -socket $dir/abs.sock -nph",
         "FastCgiExternalServer $dir/c.fcgi -host 127.0.0.1:9000",
         "FastCgiExternalServer $dir/d.fcgi -host [::1]:9000 -idle-timeout 1 -appConnTimeout 0",
+        "FastCgiExternalServer $dir/e.fcgi -host 127.0.0.1:9000 -host [::1]:9001 -weight 3 -socket m.sock"
+            . ' -balance least-busy -health-check get-values -health-interval 2 -health-timeout 200'
+            . ' -health-fall 2 -health-rise 1 -keep-conn',
         '<VirtualHost 127.0.0.1:' . port('conftest') . '>',
         "    FastCgiExternalServer $dir/vhost.fcgi -socket v.sock",
         '</VirtualHost>',

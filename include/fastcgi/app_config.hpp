@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fastcgi/admission.hpp"
+#include "fastcgi/balancer_policy.hpp"
 
 namespace fastcgi {
 
@@ -65,6 +66,24 @@ struct SpawnConfig {
     unsigned restart_delay = Defaults::restart_delay;
 };
 
+/// One address of an external application given several (-host/-socket
+/// more than once): a balancer member.
+struct Member {
+    std::string host;         ///< -host: name or address, without brackets
+    std::uint16_t port = 0;
+    std::string socket_path;  ///< -socket as given
+    unsigned weight = 1;      ///< -weight after it
+};
+
+/// -health-check connect|get-values and its tuning, for every member.
+struct HealthCheckConfig {
+    enum class Kind { None, Connect, GetValues } kind = Kind::None;
+    unsigned interval = HealthDefaults::interval;      ///< -health-interval (s)
+    unsigned timeout_ms = HealthDefaults::timeout_ms;  ///< -health-timeout (ms)
+    unsigned fall = HealthDefaults::fall;              ///< -health-fall
+    unsigned rise = HealthDefaults::rise;              ///< -health-rise
+};
+
 struct AppConfig {
     AppKind kind = AppKind::External;
     std::string filename;  ///< the path requests are matched against
@@ -73,6 +92,12 @@ struct AppConfig {
     std::string host;        ///< -host: name or address, without brackets
     std::uint16_t port = 0;  ///< -host port
     std::string socket_path; ///< -socket as given; relative means in FastCgiIpcDir
+    /// FastCgiExternalServer: every address in the order given; host, port
+    /// and socket_path above are the first one's. More than one: balanced.
+    std::vector<Member> members;
+    BalanceMethod balance = BalanceMethod::RoundRobin;  ///< -balance
+    bool balance_given = false;
+    HealthCheckConfig health;
 
     unsigned app_conn_timeout = Defaults::app_conn_timeout;
     unsigned idle_timeout = Defaults::idle_timeout;
@@ -94,6 +119,8 @@ struct AppConfig {
     std::uint16_t listen_port = 0;  ///< -port: TCP instead of a Unix socket
 
     bool uses_tcp() const noexcept { return !host.empty(); }
+    /// Several addresses: each request picks one (balancer.hpp).
+    bool balanced() const noexcept { return members.size() > 1; }
 
     /// On by default for a static app, whose processes the module knows
     /// (-processes) and restarts; off by default for an external one, as in

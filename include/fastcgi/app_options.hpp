@@ -249,24 +249,86 @@ inline std::optional<std::optional<ConfigError>> common_option(OptionWalker& w, 
     return err;
 }
 
-/// Tokens after the filename of FastCgiExternalServer -> `app`.
+/// Most addresses one FastCgiExternalServer may balance over.
+inline constexpr std::size_t kMaxMembers = 32;
+
+/// The balancer options of FastCgiExternalServer: -host and -socket (each
+/// adds a member), -weight (of the member just given), -balance and the
+/// -health-* options. std::nullopt when `opt` is not one of them.
+inline std::optional<std::optional<ConfigError>> member_option(OptionWalker& w, std::string_view opt,
+                                                               AppConfig& app) {
+    std::string_view v;
+    const bool host = iequals(opt, "-host");
+    if (host || iequals(opt, "-socket")) {
+        const std::string_view name = host ? "-host" : "-socket";
+        if (auto e = w.value(name, v)) return e;
+        Member m;
+        if (auto e = host ? parse_host_port(name, v, m.host, m.port) : parse_socket_path(v, m.socket_path)) return e;
+        if (app.members.size() >= kMaxMembers)
+            return ConfigError{std::string(name), "more than " + std::to_string(kMaxMembers) + " addresses"};
+        for (const Member& o : app.members)
+            if (o.host == m.host && o.port == m.port && o.socket_path == m.socket_path)
+                return ConfigError{std::string(name), "\"" + std::string(v) + "\" is given twice"};
+        app.members.push_back(std::move(m));
+        return std::optional<ConfigError>{};
+    }
+    if (iequals(opt, "-weight")) {
+        if (app.members.empty())
+            return ConfigError{"-weight", "-weight must follow the -host or -socket it applies to"};
+        return w.number("-weight", 1, 100, app.members.back().weight);
+    }
+    if (iequals(opt, "-balance")) {
+        if (auto e = w.value("-balance", v)) return e;
+        app.balance_given = true;
+        if (iequals(v, "round-robin")) return app.balance = BalanceMethod::RoundRobin, std::optional<ConfigError>{};
+        if (iequals(v, "least-busy")) return app.balance = BalanceMethod::LeastBusy, std::optional<ConfigError>{};
+        return ConfigError{"-balance", "\"" + std::string(v) + "\" must be round-robin or least-busy"};
+    }
+    HealthCheckConfig& h = app.health;
+    if (iequals(opt, "-health-check")) {
+        if (auto e = w.value("-health-check", v)) return e;
+        if (iequals(v, "connect")) return h.kind = HealthCheckConfig::Kind::Connect, std::optional<ConfigError>{};
+        if (iequals(v, "get-values"))
+            return h.kind = HealthCheckConfig::Kind::GetValues, std::optional<ConfigError>{};
+        return ConfigError{"-health-check", "\"" + std::string(v) + "\" must be connect or get-values"};
+    }
+    if (iequals(opt, "-health-interval")) return w.number("-health-interval", 1, 3600, h.interval);
+    if (iequals(opt, "-health-timeout")) return w.number("-health-timeout", 10, 60000, h.timeout_ms);
+    if (iequals(opt, "-health-fall")) return w.number("-health-fall", 1, 100, h.fall);
+    if (iequals(opt, "-health-rise")) return w.number("-health-rise", 1, 100, h.rise);
+    return std::nullopt;
+}
+
+/// Tokens after the filename of FastCgiExternalServer -> `app`. One -host
+/// or -socket is the original's form; more make a balanced application.
 inline std::optional<ConfigError> parse_external_server(std::span<const std::string_view> args, AppConfig& app) {
     app.kind = AppKind::External;
     OptionWalker w(args);
+    std::string balancer_only;  // the first balancer option seen
     auto err = w.walk([&](std::string_view opt) -> std::optional<ConfigError> {
-        if (auto common = common_option(w, opt, app)) return *common;
-        if (iequals(opt, "-host")) {
-            std::string_view v;
-            if (auto e = w.value("-host", v)) return e;
-            return parse_host_port("-host", v, app.host, app.port);
+        if (auto member = member_option(w, opt, app)) {
+            if (!*member && !iequals(opt, "-host") && !iequals(opt, "-socket") && balancer_only.empty())
+                balancer_only = std::string(opt);
+            return *member;
         }
+        if (auto common = common_option(w, opt, app)) return *common;
         return invalid_option(opt);
     });
     if (err) return err;
-    if (app.host.empty() && app.socket_path.empty())
-        return ConfigError{"", "-socket or -host option missing"};
-    if (!app.host.empty() && !app.socket_path.empty())
-        return ConfigError{"-host", "-host and -socket are mutually exclusive options"};
+    if (app.members.empty()) return ConfigError{"", "-socket or -host option missing"};
+    std::size_t hosts = 0;
+    for (const Member& m : app.members) hosts += !m.host.empty();
+    // The original refused a -host with a -socket; a configuration that
+    // names both by mistake still is, unless it asks for balancing.
+    if (hosts && hosts < app.members.size() && !app.balance_given)
+        return ConfigError{"-host", "-host and -socket are mutually exclusive options (unless -balance is given: "
+                                    "then each is a member)"};
+    if (!app.balanced() && !balancer_only.empty())
+        return ConfigError{balancer_only, balancer_only + " needs more than one -host or -socket"};
+    const Member& first = app.members.front();
+    app.host = first.host;
+    app.port = first.port;
+    app.socket_path = first.socket_path;
     if (auto e = check_admission(app.admission)) return e;
     return check_handoff(app.handoff);
 }

@@ -13,6 +13,9 @@
  *               the others.
  *   Environment: FCGI_TEST_LOG=file  append "<pid> <REQUEST_URI>\n" for every
  *               request accepted (tests use it to prove the app was not hit).
+ *               FCGI_TEST_DELAY_MS=N  sleep N ms before each request (balancer
+ *               tests: one member slower than the others, whatever the query).
+ *               FCGI_TEST_NAME=TEXT  header "X-Member: TEXT" on every answer.
  *
  * Behaviour is chosen by QUERY_STRING: '&'-separated commands "key" or
  * "key=value" (value URL-decoded: %XX and '+'), executed in order.  Headers
@@ -212,6 +215,14 @@ static void handle(FCGX_Request *req)
     struct state st = {0};
     st.req = req;
     request_log(req);
+    const char *delay = getenv("FCGI_TEST_DELAY_MS");
+    if (delay && *delay) usleep((useconds_t)atoi(delay) * 1000);
+    const char *member = getenv("FCGI_TEST_NAME");
+    if (member && *member) {
+        buf_adds(&st.headers, "X-Member: ");
+        buf_adds(&st.headers, member);
+        buf_adds(&st.headers, "\r\n");
+    }
 
     const char *qs = FCGX_GetParam("QUERY_STRING", req->envp);
     if (!qs || !*qs) qs = "env";
