@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "fastcgi/app_config.hpp"
+#include "fastcgi/app_stats.hpp"
 
 namespace fastcgi::pm {
 
@@ -33,6 +34,7 @@ struct StaticApp {
     SpawnConfig spawn;
     std::vector<std::string> env;   ///< resolved -initial-env ("NAME=value")
     std::string user, group;        ///< wrapper identity (names, or "#id")
+    int stats_slot = -1;            ///< its fixed slot in PmConfig::stats
 };
 
 struct PmConfig {
@@ -48,6 +50,9 @@ struct PmConfig {
     std::vector<std::string> dynamic_env;  ///< resolved FastCgiConfig -initial-env
     SpawnLimits limits;             ///< for static and dynamic apps alike
     unsigned drain_timeout_s = 30;  ///< graceful restart: longest wait for the old instances' requests
+    /// The status counters (shared memory made before the PM forks), or
+    /// nullptr: the PM publishes its processes, restarts and spawn failures.
+    stats::StatsTable* stats = nullptr;
 };
 
 }  // namespace fastcgi::pm

@@ -26,6 +26,8 @@ struct App {
     std::string wrapper_user;       ///< static app with FastCgiWrapper: the names
     std::string wrapper_group;      ///< the wrapper runs it as
     int reuse_slot = -1;            ///< the ConnectionPool slot of its address, -1 when none reuses
+    int stats_slot = -1;            ///< its fixed AppStats slot; -1 for a dynamic app (found by address)
+    std::string identity;           ///< dynamic app: "user group" of its suexec identity, else empty
 };
 
 class AppRegistry {

@@ -1,6 +1,8 @@
 // See exchange_with.hpp.
 #include "exchange_with.hpp"
 
+#include "app_stats.hpp"
+
 namespace fastcgi::httpd {
 
 Exchange::Waiting waiting_for(const App& app, DynamicApp* dynamic) {
@@ -17,12 +19,14 @@ Outcome exchange_with(request_rec* r, const App& app, DynamicApp* dynamic, Respo
                       std::string head) {
     Outcome outcome;
     apr_time_t connected_at = 0;
+    RequestStats counted(app);
     {
         Exchange exchange(r, app, sink, body);
         exchange.set_waiting(waiting_for(app, dynamic));
         outcome = exchange.run(std::move(head));
         connected_at = exchange.connected_at();
     }  // the app connection is closed here
+    counted.finish(outcome, connected_at);
     if (dynamic) dynamic->done(connected_at);
     return outcome;
 }
