@@ -26,7 +26,10 @@ Outcome exchange_with(request_rec* r, const App& app, DynamicApp* dynamic, Respo
         outcome = exchange.run(std::move(head));
         connected_at = exchange.connected_at();
     }  // the app connection is closed here
-    counted.finish(outcome, connected_at);
+    if (outcome.failure == Failure::None && sink.headers_invalid())
+        counted.finish(Outcome{Failure::BadHeaders, APR_SUCCESS, {}}, connected_at);
+    else
+        counted.finish(outcome, connected_at);
     if (dynamic) dynamic->done(connected_at);
     return outcome;
 }

@@ -22,10 +22,12 @@ enum class Form { Html, Auto, OpenMetrics, Prometheus };
 struct Query {
     Form form = Form::Html;
     unsigned refresh = 0;
+    std::string app;  ///< only apps whose filename contains this
 };
 
 /// ?auto, ?metrics, ?format=html|auto|openmetrics|metrics|prometheus, ?refresh=N
-/// (1..3600), separated by & or ;, as mod_status reads its query.
+/// (1..3600), ?app=TEXT (URL-encoded), separated by & or ;, as mod_status
+/// reads its query.
 Query parse_query(const char* args) {
     Query q;
     std::string_view rest = args ? args : "";
@@ -45,6 +47,11 @@ Query parse_query(const char* args) {
             const std::string n(item.substr(8));
             const long v = std::strtol(n.c_str(), nullptr, 10);
             q.refresh = v < 1 ? 1 : v > 3600 ? 3600 : static_cast<unsigned>(v);
+        } else if (item.substr(0, 4) == "app=") {
+            std::string v(item.substr(4));
+            for (char& c : v)
+                if (c == '+') c = ' ';
+            if (ap_unescape_url(v.data()) == OK) q.app = v.c_str();  // unescaping shortens in place
         } else if (item == "refresh") {
             q.refresh = 1;  // as mod_status: a bare refresh is every second
         }
@@ -61,7 +68,9 @@ int handle(request_rec* r) {
     r->allowed = AP_METHOD_BIT << M_GET;
     if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
     const Query q = parse_query(r->args);
-    const std::vector<stats::AppSnapshot> apps = snapshot();
+    std::vector<stats::AppSnapshot> apps = snapshot();
+    if (!q.app.empty())
+        std::erase_if(apps, [&q](const stats::AppSnapshot& a) { return a.name.find(q.app) == std::string::npos; });
     std::string body;
     switch (q.form) {
     case Form::Html:
