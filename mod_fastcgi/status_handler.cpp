@@ -49,9 +49,8 @@ Query parse_query(const char* args) {
             q.refresh = v < 1 ? 1 : v > 3600 ? 3600 : static_cast<unsigned>(v);
         } else if (item.substr(0, 4) == "app=") {
             std::string v(item.substr(4));
-            for (char& c : v)
-                if (c == '+') c = ' ';
-            if (ap_unescape_url(v.data()) == OK) q.app = v.c_str();  // unescaping shortens in place
+            // '+' and every %XX (%2F included); shortens in place
+            if (ap_unescape_urlencoded(v.data()) == OK) q.app = v.c_str();
         } else if (item == "refresh") {
             q.refresh = 1;  // as mod_status: a bare refresh is every second
         }

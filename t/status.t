@@ -24,7 +24,7 @@ chomp $chromium;
 my $om_parser = -x '/usr/bin/python3'
     && system('/usr/bin/python3', '-c', 'import prometheus_client.openmetrics.parser') == 0;
 
-plan tests => 58, need_module 'fastcgi';
+plan tests => 59, need_module 'fastcgi';
 
 my $mark = log_mark();
 start_apps('c');
@@ -181,6 +181,8 @@ my $da = auto()->{$dyn} || {};
 ok t_cmp($da->{Kind}, 'dynamic', '?auto: the dynamic app, kind dynamic');
 ok t_cmp(($da->{Served} // 0) >= 1 ? 1 : 0, 1, '... Served >= 1');
 ok t_cmp(wait_for(sub { processes($dyn) >= 1 }, 5), 1, '... with its process');
+ok t_cmp(join(',', keys %{ auto('/fastcgi-status?auto&app=%2Fdyn%2Fstatus.fcgi') }), $dyn,
+         '?app=%2Fdyn%2Fstatus.fcgi (URL-encoded): only the dynamic app');
 
 # ---- OpenMetrics: a strict parser, promtool, and the same numbers as ?auto
 my $om = http(path => '/fastcgi-status?metrics');
