@@ -10,6 +10,10 @@ namespace {
 // keeps the one it inherited (its mapping lives as long as it does).
 stats::StatsTable* g_table = nullptr;
 constexpr auto kRelaxed = std::memory_order_relaxed;
+
+/// The addresses `app` is served from, in the order a balancer numbers its
+/// members (set_member_state's `member`). Today one: its address.
+std::vector<std::string> members_of(const App& app) { return {app.where}; }
 }  // namespace
 
 int AppStats::create(apr_pool_t* pconf, server_rec* s) {
@@ -30,7 +34,7 @@ int AppStats::create(apr_pool_t* pconf, server_rec* s) {
     for (std::size_t i = 0; i < apps.size(); ++i) {
         App* app = apps[i];
         app->stats_slot = static_cast<int>(i);
-        g_table->publish_fixed(i, app->config.kind, app->config.filename, app->where);
+        g_table->publish_fixed(i, app->config.kind, app->config.filename, app->where, members_of(*app));
     }
     apr_pool_cleanup_register(
         pconf, nullptr,

@@ -39,7 +39,8 @@ public:
     static stats::AppSlot* slot_of(const App& app) noexcept;
 
     /// For a balancer (issue 11): the state of member `member` (its index
-    /// in the app's list of addresses) of `app`. Lock-free, any thread.
+    /// in the list members_of() in app_stats.cpp gives for the app, which
+    /// a balancer makes return its addresses) of `app`. Lock-free, any thread.
     static void set_member_state(const App& app, std::size_t member, stats::MemberState state) noexcept;
 };
 

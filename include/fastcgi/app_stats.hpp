@@ -205,6 +205,15 @@ struct AppSlot {
         member_count = 1;
         copy_text(members[0].address, where);
     }
+    /// The addresses the app is served from (a balancer's members), each
+    /// up; before it is published. More than kMaxMembers are not shown.
+    void set_members(const std::vector<std::string>& addresses) noexcept {
+        member_count = static_cast<std::uint32_t>(std::min(addresses.size(), kMaxMembers));
+        for (std::uint32_t i = 0; i < member_count; ++i) {
+            copy_text(members[i].address, addresses[i]);
+            members[i].state.store(static_cast<std::uint32_t>(MemberState::Up), std::memory_order_relaxed);
+        }
+    }
 };
 
 /// A plain copy of one slot for rendering (status_render.hpp).
@@ -282,11 +291,14 @@ public:
     AppSlot& slot(std::size_t i) noexcept { return slots()[i]; }
     const AppSlot& slot(std::size_t i) const noexcept { return slots()[i]; }
 
-    /// Fixed slot `i`, described and published (post_config, one thread).
-    AppSlot* publish_fixed(std::size_t i, AppKind k, std::string_view filename, std::string_view where) noexcept {
+    /// Fixed slot `i`, described and published (post_config, one thread);
+    /// its members are `members`, or its one address `where` when empty.
+    AppSlot* publish_fixed(std::size_t i, AppKind k, std::string_view filename, std::string_view where,
+                           const std::vector<std::string>& members = {}) noexcept {
         if (i >= fixed_) return nullptr;
         AppSlot& s = slot(i);
         s.describe(k, filename, where, "");
+        if (!members.empty()) s.set_members(members);
         s.claim.store(AppSlot::Ready, std::memory_order_release);
         return &s;
     }

@@ -73,6 +73,23 @@ TEST(StatsTable, FixedSlotsKeepTheirNumberAndNames) {
     EXPECT_EQ(apps[0].members[0].state, MemberState::Up);
 }
 
+TEST(StatsTable, MembersOfABalancedAppAndTheirStates) {
+    Table t(1, 0);
+    AppSlot* s = t.table->publish_fixed(0, AppKind::External, "/lb.fcgi", "10.0.0.1:9000",
+                                        {"10.0.0.1:9000", "10.0.0.2:9000", "unix:/run/c.sock"});
+    ASSERT_NE(s, nullptr);
+    s->members[1].state = static_cast<std::uint32_t>(MemberState::Down);
+    const AppSnapshot a = snapshot_of(*s);
+    ASSERT_EQ(a.members.size(), 3u);
+    EXPECT_EQ(a.members[0].state, MemberState::Up);
+    EXPECT_EQ(a.members[1].address, "10.0.0.2:9000");
+    EXPECT_EQ(a.members[1].state, MemberState::Down);
+    EXPECT_EQ(a.members[2].address, "unix:/run/c.sock");
+    std::vector<std::string> many(kMaxMembers + 3, "h:1");
+    s->set_members(many);
+    EXPECT_EQ(snapshot_of(*s).members.size(), kMaxMembers);
+}
+
 TEST(StatsTable, OneDynamicSlotPerAddressAndNoneWhenFull) {
     Table t(0, 2);
     AppSlot* a = t.table->dynamic_slot("unix:/d/1", "/a.fcgi", "");
