@@ -24,7 +24,7 @@ chomp $chromium;
 my $om_parser = -x '/usr/bin/python3'
     && system('/usr/bin/python3', '-c', 'import prometheus_client.openmetrics.parser') == 0;
 
-plan tests => 59, need_module 'fastcgi';
+plan tests => 61, need_module 'fastcgi';
 
 my $mark = log_mark();
 start_apps('c');
@@ -78,6 +78,9 @@ ok t_cmp($page->{body} =~ /http-equiv="refresh"/ ? 1 : 0, 0, 'no refresh unless 
 my $refresh = http(path => '/fastcgi-status?refresh=7');
 ok t_cmp($refresh->{body} =~ /<meta http-equiv="refresh" content="7">/ ? 1 : 0, 1, '?refresh=7 refreshes every 7 s');
 ok t_cmp(http(path => '/fastcgi-status', method => 'POST', body => 'x')->{status}, 405, 'POST: 405');
+my $denied = http(path => '/fastcgi-status-monitor?auto');
+ok t_cmp($denied->{status}, 403, 'a status page under "Require ip 192.0.2.10": 403 for this client');
+ok t_cmp($denied->{body} =~ /FastCGIApp/ ? 1 : 0, 0, '... and no counter in the answer');
 my $auto_r = http(path => '/fastcgi-status?auto');
 ok t_cmp(hdr($auto_r, 'Content-Type'), 'text/plain; charset=utf-8', '?auto is text/plain');
 ok t_cmp(scalar(grep { !/^[A-Za-z0-9_\[\]]+: / } split /\n/, $auto_r->{body}), 0, '?auto: every line is "Key: value"');
@@ -246,5 +249,5 @@ my ($alive, $why) = crash_check($mark, $parent);
 ok t_cmp($alive, 1, "no crash: $why");
 
 ok t_cmp(join("\n", unexpected_errors($mark, qr/failed to connect to server "[^"]*refused\.fcgi"/, qr/invalid Status 'abc'/,
-                                          qr/idle\.fcgi.*idle timeout/)),
+                                          qr/idle\.fcgi.*idle timeout/, qr/AH01630: .*fastcgi-status-monitor/)),
          '', 'no other error logged');
