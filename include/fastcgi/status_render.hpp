@@ -93,7 +93,9 @@ inline constexpr std::string_view kStyle =
     "margin:.3em 0}"
     ".fcgi .bar .busy{background:#c0392b}.fcgi .bar .idle{background:#27ae60}"
     ".fcgi .bar .starting{background:#f1c40f}"
-    ".fcgi .legend{font-size:.85em;color:#444}";
+    ".fcgi .legend{font-size:.85em;color:#444}"
+    ".fcgi .overview{padding-left:1.1em;margin:.4em 0 1em}"
+    ".fcgi .overview li{margin:.15em 0;overflow-wrap:anywhere}";
 
 /// One app's section: heading, busy/idle bar, table.
 inline std::string render_html_app(const AppSnapshot& a, std::size_t index) {
@@ -144,11 +146,28 @@ inline std::string render_html_app(const AppSnapshot& a, std::size_t index) {
     return h;
 }
 
-/// The per-app sections, inside <div class="fcgi"> (the body of the page
-/// and the server-status section).
+/// One line per app, linking to its section: what is served, failing and
+/// busy at a glance before the tables.
+inline std::string render_html_overview(const std::vector<AppSnapshot>& apps) {
+    std::string h = "<ul class=\"overview\">\n";
+    for (std::size_t i = 0; i < apps.size(); ++i) {
+        const AppSnapshot& a = apps[i];
+        h += "<li><a href=\"#app-" + number(i) + "\">" + html_escape(a.name) + "</a> " + number(a.served) +
+             " served, " + number(a.error_total()) + " errors, " + number(static_cast<std::uint64_t>(a.in_flight)) +
+             " in flight";
+        if (a.managed) h += ", " + number(a.busy) + "/" + number(std::uint64_t(a.busy) + a.idle) + " busy";
+        h += "</li>\n";
+    }
+    h += "</ul>\n";
+    return h;
+}
+
+/// The per-app sections, after an overview when there are several, inside
+/// <div class="fcgi"> (the body of the page and the server-status section).
 inline std::string render_html_apps(const std::vector<AppSnapshot>& apps) {
     std::string h = "<div class=\"fcgi\">\n";
     if (apps.empty()) h += "<p>No FastCGI application is defined or has been seen yet.</p>\n";
+    if (apps.size() > 1) h += render_html_overview(apps);
     for (std::size_t i = 0; i < apps.size(); ++i) h += render_html_app(apps[i], i);
     h += "</div>\n";
     return h;

@@ -84,6 +84,21 @@ TEST(Html, AnExternalAppHasNoBar) {
     EXPECT_NE(h.find("not managed by this server"), std::string::npos);
 }
 
+TEST(Html, SeveralAppsGetAnOverviewLinkingToEachSection) {
+    AppSnapshot ext = sample_app();
+    ext.managed = false;
+    ext.name = "/ext.fcgi";
+    const std::string h = render_html_apps({sample_app(), ext});
+    EXPECT_NE(h.find("<ul class=\"overview\">"), std::string::npos);
+    EXPECT_NE(h.find("<li><a href=\"#app-0\">/srv/&lt;b&gt;&quot;x&quot;&#xFFFD;&amp;y.fcgi</a> 10 served, 3 errors, "
+                     "1 in flight, 1/3 busy</li>"),
+              std::string::npos)
+        << h;
+    EXPECT_NE(h.find("<li><a href=\"#app-1\">/ext.fcgi</a> 10 served, 3 errors, 1 in flight</li>"), std::string::npos);
+    EXPECT_NE(h.find("<section class=\"app\" id=\"app-1\">"), std::string::npos);
+    EXPECT_EQ(render_html_apps({sample_app()}).find("overview"), std::string::npos) << "none for one app";
+}
+
 TEST(Html, NoAppsSaysSo) {
     EXPECT_NE(render_html_apps({}).find("No FastCGI application"), std::string::npos);
 }
