@@ -64,6 +64,10 @@ void AppStats::set_member_state(const App& app, std::size_t member, stats::Membe
     slot->members[member].state.store(static_cast<std::uint32_t>(state), kRelaxed);
 }
 
+void AppStats::note_queued(const App& app, int delta) noexcept {
+    if (stats::AppSlot* slot = slot_of(app)) slot->queued.fetch_add(delta, kRelaxed);
+}
+
 stats::Cause cause_of(Failure f) noexcept {
     using stats::Cause;
     switch (f) {

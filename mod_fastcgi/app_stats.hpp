@@ -42,6 +42,10 @@ public:
     /// in the list members_of() in app_stats.cpp gives for the app, which
     /// a balancer makes return its addresses) of `app`. Lock-free, any thread.
     static void set_member_state(const App& app, std::size_t member, stats::MemberState state) noexcept;
+
+    /// For a request queue (issue 11): +1 when a request of `app` starts
+    /// waiting for a free process, -1 when it stops waiting (served or not).
+    static void note_queued(const App& app, int delta) noexcept;
 };
 
 /// One exchange, counted: in flight from construction; finish() adds it
