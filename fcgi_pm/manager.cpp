@@ -146,6 +146,8 @@ void Manager::add_static(const StaticApp& app) {
     a->rules = RestartRules::from(app.spawn);
     a->state.slots.resize(app.processes);
     for (Slot& s : a->state.slots) s.state = SlotState::Starting;
+    if (cfg_.stats && app.stats_slot >= 0 && static_cast<std::size_t>(app.stats_slot) < cfg_.stats->fixed_count())
+        a->stats = &cfg_.stats->slot(static_cast<std::size_t>(app.stats_slot));
     open_listener(*a);
     apps_.push_back(std::move(a));
 }
@@ -173,6 +175,8 @@ Managed* Manager::find_dynamic(const PmMessage& m, bool create) {
     a->wrapper_group = m.group;
     a->rules = policy_.rules();
     a->state = policy_.make_app();
+    if (cfg_.stats)
+        a->stats = cfg_.stats->dynamic_slot("unix:" + a->socket_path, a->filename, stats::identity_of(m.user, m.group));
     if (!open_listener(*a)) return nullptr;
     apps_.push_back(std::move(a));
     return apps_.back().get();
@@ -362,6 +366,7 @@ void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
     // Running for the policy (and the record of instances) from now on;
     // "started" is logged once its exec is known to have succeeded.
     a.rules.on_spawn(a.state, i, child.pid, now);
+    if (reused && a.stats) a.stats->restarts.fetch_add(1, std::memory_order_relaxed);
     record();
     launching_.push_back({child.status_fd, child.pid, &a, i, reused});
 }
@@ -369,6 +374,7 @@ void Manager::spawn_slot(Managed& a, std::size_t i, TimePoint now) {
 void Manager::failed_start(Managed& a, std::size_t i, TimePoint now) {
     // Counts as a failed start: the restart delay and back-off space the
     // retries (never a busy loop).
+    if (a.stats) a.stats->spawn_failures.fetch_add(1, std::memory_order_relaxed);
     a.rules.on_spawn(a.state, i, 0, now);
     const std::string note = a.rules.on_exit(a.state, i, false, now);
     if (!note.empty()) log_(LogLevel::Warning, 0, "FastCGI: %s \"%s\" %s", label(a), a.filename.c_str(), note.c_str());
@@ -495,6 +501,7 @@ void Manager::iterate(int max_wait_ms) {
         scale(now);
     }
     // The signal pipe, the message socket, then every pending exec result.
+    publish_stats();
     std::vector<pollfd> fds = {{g_signal_pipe[0], POLLIN, 0}, {draining_ ? -1 : ipc_fd_, POLLIN, 0}};
     for (const Launching& l : launching_) fds.push_back({l.fd, POLLIN, 0});
     const int n = ::poll(fds.data(), fds.size(), poll_timeout_ms(Clock::now(), max_wait_ms));

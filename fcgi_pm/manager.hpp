@@ -47,6 +47,7 @@ struct Managed {
     long long restarted_for = 0;  ///< file mtime (ns) of the last -autoUpdate restart
     RestartRules rules;
     AppState state;
+    stats::AppSlot* stats = nullptr;      ///< its status counters, if any
 };
 
 class Manager {
@@ -107,6 +108,8 @@ private:
     void failed_start(Managed& a, std::size_t i, TimePoint now);
     void scale(TimePoint now);
     unsigned dynamic_running() const;
+    // stats_publish.cpp
+    void publish_stats() const;
     int poll_timeout_ms(TimePoint now, int max_wait_ms) const;
     // drain.cpp
     void begin_drain();

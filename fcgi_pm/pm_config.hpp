@@ -13,6 +13,7 @@
 
 #include "fastcgi/app_config.hpp"
 #include "fastcgi/member_state.hpp"
+#include "fastcgi/app_stats.hpp"
 
 namespace fastcgi::pm {
 
@@ -35,6 +36,7 @@ struct StaticApp {
     SpawnConfig spawn;
     std::vector<std::string> env;   ///< resolved -initial-env ("NAME=value")
     std::string user, group;        ///< wrapper identity (names, or "#id")
+    int stats_slot = -1;            ///< its fixed slot in PmConfig::stats
 };
 
 /// One balancer member the health checker probes (-health-check), and
@@ -64,6 +66,9 @@ struct PmConfig {
     SpawnLimits limits;             ///< for static and dynamic apps alike
     unsigned drain_timeout_s = 30;  ///< graceful restart: longest wait for the old instances' requests
     std::vector<HealthTarget> health_targets;  ///< balancer members with -health-check
+    /// The status counters (shared memory made before the PM forks), or
+    /// nullptr: the PM publishes its processes, restarts and spawn failures.
+    stats::StatsTable* stats = nullptr;
 };
 
 }  // namespace fastcgi::pm

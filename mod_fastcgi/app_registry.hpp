@@ -34,6 +34,8 @@ struct App {
     unsigned weight = 1;            ///< as a member: -weight
     int member_slot = -1;           ///< as a member: its MemberState in the balancer's segment
     int balancer_slot = -1;         ///< balanced: its round-robin counter in that segment
+    int stats_slot = -1;            ///< its fixed AppStats slot; -1 for a dynamic app (found by address)
+    std::string identity;           ///< dynamic app: "user group" of its suexec identity, else empty
 };
 
 class AppRegistry {

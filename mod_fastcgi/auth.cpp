@@ -44,6 +44,7 @@ public:
     Step on_batch_end() override { return Step::Continue; }
     bool headers_done() const override { return parser_.done(); }
     std::size_t header_bytes() const override { return parser_.bytes_seen(); }
+    bool headers_invalid() const override { return !error_.empty(); }
 
     const HeaderList& headers() const { return parser_.headers(); }
     const std::string& body() const { return body_; }

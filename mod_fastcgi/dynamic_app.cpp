@@ -4,6 +4,7 @@
 #include <unixd.h>
 
 #include "admission.hpp"
+#include "fastcgi/app_stats.hpp"
 #include "fastcgi/identity.hpp"
 #include "fastcgi/socket_names.hpp"
 #include "hook_guard.hpp"
@@ -78,6 +79,7 @@ DynamicApp::DynamicApp(request_rec* r, const char* path, const apr_finfo_t& finf
     app_->config.admission = dynamic_class_limits(dyn);
     app_->socket_path = dynamic_socket_path(effective_ipc_dir(r->pool), path, user_, group_);
     app_->where = "unix:" + app_->socket_path;
+    app_->identity = stats::identity_of(user_, group_);
     if (apr_sockaddr_info_get(&app_->addr, app_->socket_path.c_str(), APR_UNIX, 0, 0, r->pool) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "FastCGI: (dynamic) server \"%s\": socket path \"%s\" unusable",
                       path, app_->socket_path.c_str());

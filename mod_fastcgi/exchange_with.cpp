@@ -2,6 +2,7 @@
 #include "exchange_with.hpp"
 
 #include "admission.hpp"
+#include "app_stats.hpp"
 
 namespace fastcgi::httpd {
 
@@ -23,16 +24,23 @@ Outcome exchange_with(request_rec* r, const App& app, DynamicApp* dynamic, Respo
     switch (const Admission a = ticket.enter(r, app)) {
     case Admission::Admitted: break;
     case Admission::Abandoned: return {Failure::ClientAborted, APR_ECONNABORTED, to_string(a)};
-    default: return {Failure::Overloaded, APR_SUCCESS, to_string(a)};
+    default:
+        AppStats::note_overloaded(app);
+        return {Failure::Overloaded, APR_SUCCESS, to_string(a)};
     }
     Outcome outcome;
     apr_time_t connected_at = 0;
+    RequestStats counted(app);
     {
         Exchange exchange(r, app, sink, body);
         exchange.set_waiting(waiting_for(app, dynamic));
         outcome = exchange.run(std::move(head));
         connected_at = exchange.connected_at();
     }  // the app connection is closed here
+    if (outcome.failure == Failure::None && sink.headers_invalid())
+        counted.finish(Outcome{Failure::BadHeaders, APR_SUCCESS, {}}, connected_at);
+    else
+        counted.finish(outcome, connected_at);
     if (dynamic) dynamic->done(connected_at);
     return outcome;
 }

@@ -24,7 +24,8 @@ Exchange::Waiting waiting_for(const App& app, DynamicApp* dynamic);
 /// One whole exchange with `app`: takes a slot under its caps (admission.hpp;
 /// Failure::Overloaded when refused), waits for it as waiting_for() says, runs
 /// it, closes the connection (before any internal redirect runs), and
-/// reports the service time of a dynamic app to the process manager.
+/// reports the service time of a dynamic app to the process manager; the
+/// exchange is counted on the status page (app_stats.hpp).
 Outcome exchange_with(request_rec* r, const App& app, DynamicApp* dynamic, ResponseSink& sink, RequestBody* body,
                       std::string head);
 

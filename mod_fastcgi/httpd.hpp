@@ -28,6 +28,9 @@
 #include <scoreboard.h>
 #include <util_script.h>
 
+#include <apr_optional_hooks.h>
+#include <mod_status.h>
+
 extern "C" {
 extern module AP_MODULE_DECLARE_DATA fastcgi_module;
 }

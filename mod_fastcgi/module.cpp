@@ -1,6 +1,7 @@
 // The module record (the only exported symbol) and hook registration.
 #include "admission.hpp"
 #include "app_registry.hpp"
+#include "app_stats.hpp"
 #include "auth.hpp"
 #include "auth_config.hpp"
 #include "balancer.hpp"
@@ -12,6 +13,7 @@
 #include "internal_only.hpp"
 #include "ipc_dir.hpp"
 #include "pm_client.hpp"
+#include "status_handler.hpp"
 
 namespace fastcgi::httpd {
 namespace {
@@ -33,6 +35,8 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         if (const int rc = create_admission(pconf, s); rc != OK) return rc;
         // Before the PM forks: its health checker writes into the segment.
         if (const int rc = Balancer::create(pconf, s); rc != OK) return rc;
+        // Before the process manager forks: it writes into the same segment.
+        if (const int rc = AppStats::create(pconf, s); rc != OK) return rc;
         return start_process_manager(pconf, s);
     });
 }
@@ -56,6 +60,8 @@ void register_hooks(apr_pool_t*) {
     ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_fixups(fastcgi_fixups, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_handler(fastcgi_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_handler(fastcgi_status_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
+    register_status_hooks();
     register_auth_hooks();
     register_internal_only_hooks();
 }

@@ -13,6 +13,7 @@
 #include "fastcgi/socket_names.hpp"
 #include "app_registry.hpp"
 #include "balancer.hpp"
+#include "app_stats.hpp"
 #include "pm_launch.hpp"
 
 namespace fastcgi::httpd {
@@ -57,6 +58,7 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
     cfg.dynamic = reg.dynamic;
     cfg.dynamic_env = reg.dynamic_env;
     cfg.limits = server_limits(s);
+    cfg.stats = AppStats::table();
     // How long a graceful restart waits for the old instances' requests:
     // the directive, else httpd's own bound for a graceful stop, else 30 s.
     cfg.drain_timeout_s = reg.graceful_timeout >= 0      ? static_cast<unsigned>(reg.graceful_timeout)
@@ -74,6 +76,7 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
         st.env = app->config.spawn.initial_env;
         st.user = app->wrapper_user;
         st.group = app->wrapper_group;
+        st.stats_slot = app->stats_slot;
         cfg.statics.push_back(std::move(st));
     }
     if (reg.wrapper.empty())

@@ -31,6 +31,7 @@ public:
     Step on_batch_end() override;
     bool headers_done() const override { return headers_done_; }
     std::size_t header_bytes() const override { return parser_.bytes_seen(); }
+    bool headers_invalid() const override { return header_error_; }
 
     /// The handler's return value once the exchange ended with `outcome`.
     int finish(const Outcome& outcome);

@@ -26,6 +26,9 @@ public:
     virtual Step on_batch_end() = 0;
     virtual bool headers_done() const = 0;
     virtual std::size_t header_bytes() const = 0;
+    /// The sink refused the app's header block (the exchange itself may
+    /// have ended well): counted as bad headers on the status page.
+    virtual bool headers_invalid() const { return false; }
 };
 
 }  // namespace fastcgi::httpd

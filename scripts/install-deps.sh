@@ -9,6 +9,7 @@ PACKAGES=(
   libfcgi-dev libfcgi-bin libfcgi-perl php-cgi golang-go ruby-fcgi
   libgtest-dev clang libfuzzer-14-dev libwww-perl wrk
   debhelper dpkg-dev fakeroot
+  prometheus python3-prometheus-client chromium fonts-dejavu-core
 )
 
 missing=()

@@ -3,7 +3,8 @@
 // an exec failure with its likely fix, httpd's RLimit* on an instance, and a
 // spawn whose pre-exec step (initgroups() with a slow NSS lookup, here a
 // sleep injected before the identity change) takes seconds while the loop
-// goes on serving messages and reaping.
+// goes on serving messages and reaping; and its part of the status
+// counters (app_stats.hpp).
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -341,3 +342,59 @@ TEST_F(ManagerTest, DrainWaitsWhileTheNameIsOursAndStopsAtItsDeadline) {
 }
 
 }  // namespace
+
+// The PM's part of the status counters: its static app's slot shows the
+// process starting, then running; a restart and a failed start are counted.
+TEST(ManagerStats, PublishesProcessesRestartsAndSpawnFailures) {
+    char tmpl[] = "/tmp/fcgi_pm_stats.XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    const std::string dir = tmpl;
+    fs::create_directories(dir + "/ipc/dynamic");
+    const std::string good = dir + "/good.sh", bad = dir + "/bad.sh";
+    std::ofstream(good) << "#!/bin/sh\nexec sleep 30\n";
+    std::ofstream(bad) << "#!/bin/sh\nexit 0\n";
+    ::chmod(good.c_str(), 0755);
+    ::chmod(bad.c_str(), 0644);
+    std::vector<char> mem(stats::StatsTable::bytes_for(2, 0) + 64);
+    void* aligned = mem.data() + (64 - reinterpret_cast<std::uintptr_t>(mem.data()) % 64) % 64;
+    stats::StatsTable* table = stats::StatsTable::create(aligned, 2, 0);
+    PmConfig cfg;
+    cfg.ipc_dir = dir + "/ipc";
+    cfg.dynamic_dir = cfg.ipc_dir + "/dynamic";
+    cfg.pm_socket = cfg.ipc_dir + "/pm.sock";
+    cfg.user_id = ::geteuid();
+    cfg.group_id = ::getegid();
+    cfg.stats = table;
+    for (const std::string* p : {&good, &bad}) {
+        StaticApp a;
+        a.filename = *p;
+        a.socket_path = cfg.ipc_dir + "/s" + std::to_string(cfg.statics.size());
+        a.spawn.init_start_delay = 0;
+        a.spawn.restart_delay = 0;
+        a.stats_slot = static_cast<int>(cfg.statics.size());
+        table->publish_fixed(cfg.statics.size(), AppKind::Static, *p, "unix:" + a.socket_path);
+        cfg.statics.push_back(a);
+    }
+    std::string log;
+    Manager m(cfg, [&log](LogLevel, int, const char*, int, const std::string& line) { log += line + "\n"; });
+    m.start();
+    stats::AppSlot& g = table->slot(0);
+    stats::AppSlot& b = table->slot(1);
+    auto run_until = [&m](const std::function<bool()>& done) {
+        const auto give_up = std::chrono::steady_clock::now() + Ms(5000);
+        while (!done() && std::chrono::steady_clock::now() < give_up) m.iterate(50);
+        return done();
+    };
+    ASSERT_TRUE(run_until([&] { return g.running.load() == 1 && g.starting.load() == 0; })) << log;
+    EXPECT_EQ(g.managed.load(), 1u);
+    EXPECT_EQ(g.restarts.load(), 0u);
+    ASSERT_TRUE(run_until([&] { return b.spawn_failures.load() >= 1; })) << log;
+    EXPECT_EQ(b.running.load(), 0u);
+    const int pid = m.apps()[0]->state.slots[0].pid;
+    ASSERT_GT(pid, 0);
+    ::kill(pid, SIGKILL);
+    ASSERT_TRUE(run_until([&] { return g.restarts.load() == 1 && g.running.load() == 1; })) << log;
+    m.end_instances();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+}
