@@ -10,11 +10,11 @@
 #include <string>
 
 #include "app_registry.hpp"
-#include "fastcgi/line_splitter.hpp"
 #include "fastcgi/record.hpp"
 #include "outcome.hpp"
 #include "request_body.hpp"
 #include "response_sink.hpp"
+#include "stderr_log.hpp"
 #include "upstream.hpp"
 
 namespace fastcgi::httpd {
@@ -24,7 +24,6 @@ public:
     static constexpr apr_size_t kReadSize = 64 * 1024;
 
     Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body);
-    ~Exchange();
 
     /// For an application that may still be starting (static or dynamic):
     /// retry a refused connect until `connect_deadline`, and (dynamic) call
@@ -54,7 +53,6 @@ private:
     Outcome end_of_stream();
     apr_status_t connect(bool may_reuse);
     Outcome converse(std::string head);
-    void log_stderr(std::string_view line);
 
     request_rec* r_;
     const App& app_;
@@ -62,7 +60,7 @@ private:
     RequestBody* body_;
     Upstream upstream_;
     RecordDecoder decoder_;
-    LineSplitter stderr_;
+    StderrLog stderr_;
     std::string out_;
     std::size_t out_pos_ = 0;
     bool sending_ = true;
