@@ -281,7 +281,7 @@ void Manager::reap() {
                          a.filename.c_str(), pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
                          WCOREDUMP(status) ? ", a core file may have been generated" : "");
                 const bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || signalled_by_us;
-                const std::string note = a.rules.on_exit(a.state, i, clean, Clock::now());
+                const std::string note = a.rules.on_exit(a.state, i, clean, Clock::now(), signalled_by_us);
                 if (!note.empty())
                     log_(LogLevel::Warning, 0, "FastCGI: %s \"%s\" %s", label(a), a.filename.c_str(), note.c_str());
                 if (!a.dynamic || (!signalled_by_us && policy_.restart_after_exit(a.state)))
