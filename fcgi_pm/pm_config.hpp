@@ -33,6 +33,7 @@ struct StaticApp {
     SpawnConfig spawn;
     std::vector<std::string> env;   ///< resolved -initial-env ("NAME=value")
     std::string user, group;        ///< wrapper identity (names, or "#id")
+    bool auto_update = false;       ///< -autoUpdate: a newer file starts a rolling reload
 };
 
 struct PmConfig {

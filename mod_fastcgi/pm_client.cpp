@@ -72,6 +72,7 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
         st.env = app->config.spawn.initial_env;
         st.user = app->wrapper_user;
         st.group = app->wrapper_group;
+        st.auto_update = app->config.auto_update;
         cfg.statics.push_back(std::move(st));
     }
     if (reg.wrapper.empty())
