@@ -5,7 +5,8 @@
 # one ended only once the new ones are up and it holds nothing; SIGUSR2 to
 # the PM (pid in FastCgiIpcDir/pm.pid) does the same for every static app
 # without touching a file; a -port app is replaced one instance at a time;
-# a new version that does not start is never swapped in. (About 40 s.)
+# a new version that does not start is never swapped in; a graceful restart
+# during a reload drains both generations. (About 45 s.)
 use strict;
 use warnings FATAL => 'all';
 
@@ -20,7 +21,7 @@ use FastCGITest::PM;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
-plan tests => 28, need_module 'fastcgi';
+plan tests => 30, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('reload');
 my $bin = app_bin();
@@ -197,10 +198,27 @@ ok t_cmp($pid_in_file, $pm, 'FastCgiIpcDir/pm.pid holds the process manager\'s p
              'log: the newer version replaces the broken one');
 }
 
+# ---------------------------------------- graceful during a reload
+{
+    my $old_pm = $h->pm_pid // 0;
+    my @o = (live($resp), live($sig));
+    my $m = $h->log_mark;
+    kill 'USR2', $old_pm;
+    $h->wait_log($m, qr/SIGUSR2: rolling reload/, 3);
+    my $new_pm = $h->graceful // 0;
+    my $r = $h->http(path => '/st/resp.fcgi?pid');
+    ok t_cmp(($new_pm && $new_pm != $old_pm && $r->{status} == 200) ? 1 : 0, 1,
+             "a graceful restart during a rolling reload: the new PM ($old_pm -> $new_pm) serves (status $r->{status})");
+    my $deadline = time + 10;
+    sleep 0.1 while FastCGITest::PM::alive($old_pm) && time < $deadline;
+    my @left = grep { FastCGITest::PM::alive($_) } $old_pm, @o;
+    ok t_cmp(scalar(@left), 0, "the old PM drained both generations and exited (@left left)");
+}
+
 # ---------------------------------------- stop: nothing left
 {
     my $took = $h->stop;
-    ok t_cmp((defined $took && $took < 5) ? 1 : 0, 1, sprintf('stop during a reload is quick (%.2f s)', $took // -1));
+    ok t_cmp((defined $took && $took < 5) ? 1 : 0, 1, sprintf('stop is quick (%.2f s)', $took // -1));
     my $in_dir = $h->procs_in_dir;
     ok t_cmp(scalar(keys %$in_dir), 0, 'no process left: ' . join('; ', values %$in_dir));
     ok t_cmp(join(' ', $h->ipc_files, grep { -e "$ipc/$_" } qw(pm.pid pm.instances)), '',
