@@ -1,6 +1,7 @@
 // See stderr_log.hpp.
 #include "stderr_log.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 
