@@ -49,6 +49,16 @@ void Manager::begin_drain() {
     if (recorded_by_me(shared)) ::unlink(shared.c_str());
     unsigned held = 0;
     for (auto& a : apps_) {
+        if (a->retiring) {
+            // A rolling reload under way: its old instances drain as the
+            // rest (their old socket is no longer reachable, or -port).
+            for (const Slot& s : a->retiring->slots)
+                if (s.pid > 0) a->state.slots.push_back(s);
+            for (const auto& [pid, when] : a->retiring->term_sent) term_sent_[pid] = when;
+            if (a->retiring->listen_fd >= 0) ::close(a->retiring->listen_fd);
+            if (!a->retiring->swapped) ::unlink(a->retiring->next_path.c_str());
+            a->retiring.reset();
+        }
         for (const Slot& s : a->state.slots)
             if (s.pid > 0) ++held;
         // A missing dynamic socket makes a child ask the new PM at once.

@@ -30,11 +30,14 @@ namespace {
 int g_signal_pipe[2] = {-1, -1};
 volatile sig_atomic_t g_stop = 0;
 volatile sig_atomic_t g_drain = 0;
+volatile sig_atomic_t g_reload = 0;  ///< SIGUSR2: a rolling reload of every static app
 
 extern "C" void on_signal(int sig) {
     const int saved = errno;
     if (sig == SIGUSR1)
         g_drain = 1;
+    else if (sig == SIGUSR2)
+        g_reload = 1;
     else if (sig != SIGCHLD)
         g_stop = 1;
     const char c = 'x';
@@ -62,7 +65,7 @@ void Manager::setup_signals() {
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
-    for (int sig : {SIGTERM, SIGHUP, SIGUSR1, SIGINT, SIGCHLD}) ::sigaction(sig, &sa, nullptr);
+    for (int sig : {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGCHLD}) ::sigaction(sig, &sa, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGALRM, SIG_IGN);
     sigset_t none;
@@ -144,6 +147,10 @@ void Manager::add_static(const StaticApp& app) {
     a->wrapper_user = app.user;
     a->wrapper_group = app.group;
     a->rules = RestartRules::from(app.spawn);
+    a->auto_update = app.auto_update;
+    a->version = 0;
+    if (struct stat st{}; ::stat(app.filename.c_str(), &st) == 0)
+        a->version = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
     a->state.slots.resize(app.processes);
     for (Slot& s : a->state.slots) s.state = SlotState::Starting;
     if (cfg_.stats && app.stats_slot >= 0 && static_cast<std::size_t>(app.stats_slot) < cfg_.stats->fixed_count())
@@ -263,6 +270,7 @@ void Manager::reap() {
         any = true;
         // A child that failed before exec is a failed start, not an exit.
         if (finish_launch(pid, true)) continue;
+        if (reap_retired(pid)) continue;
         for (auto& ap : apps_) {
             Managed& a = *ap;
             for (std::size_t i = 0; i < a.state.slots.size(); ++i) {
@@ -285,7 +293,7 @@ void Manager::reap() {
                          a.filename.c_str(), pid, WTERMSIG(status), strsignal(WTERMSIG(status)),
                          WCOREDUMP(status) ? ", a core file may have been generated" : "");
                 const bool clean = (WIFEXITED(status) && WEXITSTATUS(status) == 0) || signalled_by_us;
-                const std::string note = a.rules.on_exit(a.state, i, clean, Clock::now());
+                const std::string note = a.rules.on_exit(a.state, i, clean, Clock::now(), signalled_by_us);
                 if (!note.empty())
                     log_(LogLevel::Warning, 0, "FastCGI: %s \"%s\" %s", label(a), a.filename.c_str(), note.c_str());
                 if (!a.dynamic || (!signalled_by_us && policy_.restart_after_exit(a.state)))
@@ -383,9 +391,13 @@ void Manager::failed_start(Managed& a, std::size_t i, TimePoint now) {
 
 void Manager::record() {
     std::vector<std::pair<pid_t, std::string>> running;
-    for (const auto& a : apps_)
+    for (const auto& a : apps_) {
         for (const Slot& s : a->state.slots)
             if (s.pid > 0) running.emplace_back(s.pid, a->filename);
+        if (a->retiring)
+            for (const Slot& s : a->retiring->slots)
+                if (s.pid > 0) running.emplace_back(s.pid, a->filename);
+    }
     record_instances(record_file(), running);
 }
 
@@ -434,6 +446,15 @@ int Manager::poll_timeout_ms(TimePoint now, int max_wait_ms) const {
 }
 
 void Manager::end_instances() {
+    for (auto& a : apps_) {
+        if (!a->retiring) continue;
+        // The old generation of a rolling reload ends as the rest does.
+        for (const Slot& s : a->retiring->slots)
+            if (s.pid > 0) a->state.slots.push_back(s);
+        if (a->retiring->listen_fd >= 0) ::close(a->retiring->listen_fd);
+        if (!a->retiring->swapped && !a->retiring->next_path.empty()) ::unlink(a->retiring->next_path.c_str());
+        a->retiring.reset();
+    }
     for (auto& a : apps_)
         for (Slot& s : a->state.slots)
             if (s.pid > 0) ::kill(-s.pid, SIGTERM);
@@ -464,12 +485,14 @@ void Manager::end_instances() {
         if (!a->socket_path.empty()) unlink_if_same(a->socket_path, a->socket_dev, a->socket_ino);
     unlink_if_same(cfg_.pm_socket, ipc_dev_, ipc_ino_);
     if (recorded_by_me(record_file())) ::unlink(record_file().c_str());
+    remove_pid_file();
     log_(LogLevel::Notice, 0, "FastCGI: process manager (pid %d) exiting", ::getpid());
 }
 
 void Manager::start() {
     g_stop = 0;
     g_drain = 0;
+    g_reload = 0;
     setup_signals();
     drop_privileges();
     if (!open_ipc())
@@ -481,6 +504,7 @@ void Manager::start() {
         log_(LogLevel::Warning, 0,
              "FastCGI: process manager: ended %d instance(s) left by a previous process manager", n);
     for (const StaticApp& app : cfg_.statics) add_static(app);
+    write_pid_file();
     log_(LogLevel::Notice, 0, "FastCGI: process manager initialized (pid %d)", ::getpid());
 }
 
@@ -497,8 +521,19 @@ void Manager::iterate(int max_wait_ms) {
         drain_step(now);
         max_wait_ms = std::min(max_wait_ms, 100);
     } else {
+        if (g_reload) {
+            g_reload = 0;
+            log_(LogLevel::Notice, 0, "FastCGI: process manager: SIGUSR2: rolling reload of every static application");
+            for (auto& a : apps_)
+                if (!a->dynamic) begin_reload(*a, "SIGUSR2");
+        }
+        check_versions(now);
         spawn_due(now);
+        for (auto& a : apps_)
+            if (a->retiring) reload_step(*a, now);
         scale(now);
+        for (const auto& a : apps_)
+            if (a->retiring) max_wait_ms = std::min(max_wait_ms, 100);
     }
     // The signal pipe, the message socket, then every pending exec result.
     publish_stats();

@@ -6,6 +6,9 @@
 // and removes its socket files. On SIGUSR1 (httpd's graceful restart) it
 // drains instead (drain.cpp): no new instance, no new request for the old
 // ones, each ended once it holds no request, for at most the drain time.
+// A static app's rolling reload (rolling_reload.cpp: -autoUpdate, or
+// SIGUSR2 for all of them) replaces its instances the same way, while the
+// app keeps serving.
 //
 // Single-threaded, POSIX only, logs through a LogSink: run_process_manager()
 // (process_manager.hpp) drives it in the PM process; the unit tests drive it
@@ -20,6 +23,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +34,16 @@
 #include "scaling_policy.hpp"
 
 namespace fastcgi::pm {
+
+/// The old generation of a static app during a rolling reload.
+struct Retiring {
+    std::vector<Slot> slots;          ///< the instances being replaced
+    int listen_fd = -1;               ///< their listening socket (the app's, until the swap)
+    std::string next_path;            ///< Unix: where the new socket waits for the swap
+    bool swapped = false;             ///< the socket's name leads to the new socket (or TCP: shared)
+    TimePoint began{}, swapped_at{};
+    std::map<pid_t, TimePoint> term_sent;
+};
 
 struct Managed {
     std::string filename;
@@ -45,6 +59,9 @@ struct Managed {
     const std::vector<std::string>* env = nullptr;
     std::string wrapper_user, wrapper_group;
     long long restarted_for = 0;  ///< file mtime (ns) of the last -autoUpdate restart
+    bool auto_update = false;     ///< static: -autoUpdate
+    long long version = 0;        ///< static: file mtime (ns) its instances were started for
+    std::optional<Retiring> retiring;
     RestartRules rules;
     AppState state;
     stats::AppSlot* stats = nullptr;      ///< its status counters, if any
@@ -111,6 +128,14 @@ private:
     // stats_publish.cpp
     void publish_stats() const;
     int poll_timeout_ms(TimePoint now, int max_wait_ms) const;
+    // rolling_reload.cpp
+    void check_versions(TimePoint now);
+    void begin_reload(Managed& a, const char* why);
+    void abandon_reload(Managed& a);
+    void reload_step(Managed& a, TimePoint now);
+    bool reap_retired(pid_t pid);
+    void write_pid_file();
+    void remove_pid_file();
     // drain.cpp
     void begin_drain();
     void drain_step(TimePoint now);
@@ -128,6 +153,7 @@ private:
     bool draining_ = false;
     TimePoint drain_start_{}, drain_deadline_{};
     std::map<pid_t, TimePoint> term_sent_;  ///< drain: idle instances told to end
+    TimePoint next_version_check_{};
     pid_t parent_;
     void (*before_identity_)() = nullptr;
 };

@@ -37,6 +37,7 @@ struct StaticApp {
     std::vector<std::string> env;   ///< resolved -initial-env ("NAME=value")
     std::string user, group;        ///< wrapper identity (names, or "#id")
     int stats_slot = -1;            ///< its fixed slot in PmConfig::stats
+    bool auto_update = false;       ///< -autoUpdate: a newer file starts a rolling reload
 };
 
 /// One balancer member the health checker probes (-health-check), and

@@ -12,7 +12,8 @@ unsigned AppState::count(SlotState s) const noexcept {
 TimePoint RestartRules::earliest_start(const AppState& app, std::size_t i) const {
     if (!app.ever_started) return TimePoint{};
     if (app.backed_off) return app.last_start + kFailedStartsDelay;
-    return app.last_start + (app.slots[i].used ? restart_delay : init_start_delay);
+    if (!app.slots[i].used) return app.last_start + init_start_delay;
+    return app.last_start + std::max(restart_delay, kMinRestartSpacing);
 }
 
 void RestartRules::on_spawn(AppState& app, std::size_t i, int pid, TimePoint now) const {
@@ -31,7 +32,8 @@ void RestartRules::on_spawn(AppState& app, std::size_t i, int pid, TimePoint now
     }
 }
 
-std::string RestartRules::on_exit(AppState& app, std::size_t i, bool clean_exit, TimePoint now) const {
+std::string RestartRules::on_exit(AppState& app, std::size_t i, bool clean_exit, TimePoint now,
+                                  bool stopped_by_pm) const {
     Slot& s = app.slots[i];
     const bool lived_long = now - s.started >= min_server_life;
     s.state = SlotState::Dead;
@@ -45,7 +47,7 @@ std::string RestartRules::on_exit(AppState& app, std::size_t i, bool clean_exit,
             return "has remained running for more than the minimum server life; its restart interval is restored";
         return {};
     }
-    if (clean_exit) return {};
+    if (stopped_by_pm || (clean_exit && now - s.started >= kQuickExit)) return {};
     ++app.failures;
     if (app.failures > kMaxFailedStarts) {
         const bool any_long = std::any_of(app.slots.begin(), app.slots.end(), [&](const Slot& x) {

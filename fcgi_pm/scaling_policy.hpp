@@ -78,6 +78,15 @@ struct RestartRules {
     Seconds min_server_life{Defaults::min_server_life};
     static constexpr unsigned kMaxFailedStarts = 3;
     static constexpr Seconds kFailedStartsDelay{600};
+    /// The spawn-rate floor: a slot that ran before is started again at
+    /// least this long after the app's last start, whatever -restart-delay
+    /// says (with -restart-delay 0 an app that exits at once was restarted
+    /// in a busy loop), so at most 60 restarts a minute before the back-off.
+    static constexpr Seconds kMinRestartSpacing{1};
+    /// An instance that ends this soon after its start exited "at once":
+    /// a failure for the back-off even with exit status 0 (an exit(0) loop
+    /// is a crash loop too).
+    static constexpr Seconds kQuickExit{1};
 
     static RestartRules from(const SpawnConfig& s) {
         return {Seconds(s.init_start_delay), Seconds(s.restart_delay), Seconds(s.min_server_life)};
@@ -89,7 +98,9 @@ struct RestartRules {
     /// Records the exit of slot `i` (exit status 0 is not a failure) and
     /// updates the back-off. Returns a log message when the back-off state
     /// changed, else an empty string.
-    std::string on_exit(AppState& app, std::size_t i, bool clean_exit, TimePoint now) const;
+    /// `stopped_by_pm`: the PM ended it (never a failure, however young).
+    std::string on_exit(AppState& app, std::size_t i, bool clean_exit, TimePoint now,
+                        bool stopped_by_pm = false) const;
 
     /// Records a spawn of slot `i`.
     void on_spawn(AppState& app, std::size_t i, int pid, TimePoint now) const;

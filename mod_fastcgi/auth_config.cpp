@@ -42,6 +42,7 @@ void* merge_auth_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
         o.authoritative = a.authoritative != -1 ? a.authoritative : b.authoritative;
     }
     out->internal_only = add->internal_only != -1 ? add->internal_only : base->internal_only;
+    merge_stderr_dir_config(p, base->stderr_log, add->stderr_log, out->stderr_log);
     return out;
 }
 

@@ -4,10 +4,13 @@
 // original (which had no merge function, so an inner section silently
 // dropped the outer ones), an inner section overrides only what it sets.
 // It also holds the one other per-directory access setting,
-// FastCgiInternalOnly (internal_only.hpp).
+// FastCgiInternalOnly (internal_only.hpp), and what becomes of an
+// application's stderr (FastCgiStderrLevel, FastCgiStderrLimit:
+// stderr_log.hpp).
 #pragma once
 
 #include "httpd.hpp"
+#include "stderr_log.hpp"
 
 namespace fastcgi::httpd {
 
@@ -27,6 +30,7 @@ struct AuthSetting {
 struct AuthDirConfig {
     AuthSetting roles[kAuthRoles];
     int internal_only = -1;  ///< FastCgiInternalOnly (internal_only.hpp): -1 unset (Off), 0/1
+    StderrDirConfig stderr_log;
     const AuthSetting& operator[](AuthRole r) const noexcept { return roles[static_cast<int>(r)]; }
 };
 

@@ -16,6 +16,7 @@
 #include "fastcgi/app_options.hpp"
 #include "hook_guard.hpp"
 #include "internal_only.hpp"
+#include "stderr_log.hpp"
 
 namespace fastcgi::httpd {
 
@@ -104,6 +105,14 @@ const char* auth_flag_guarded(cmd_parms* cmd, void* cfg, int on) {
     return guard_directive(cmd, [&] { return auth_authoritative_directive(cmd, cfg, on); });
 }
 
+const char* stderr_level_guarded(cmd_parms* cmd, void* cfg, const char* a1, const char* a2, const char* a3) {
+    return guard_directive(cmd, [&] { return stderr_level_directive(cmd, cfg, a1, a2, a3); });
+}
+
+const char* stderr_limit_guarded(cmd_parms* cmd, void* cfg, const char* arg) {
+    return guard_directive(cmd, [&] { return stderr_limit_directive(cmd, cfg, arg); });
+}
+
 void* role_info(AuthRole r) { return reinterpret_cast<void*>(static_cast<std::intptr_t>(r)); }
 
 template <class Fn>
@@ -154,6 +163,10 @@ const command_rec kCommands[] = {
          ACCESS_CONF | OR_AUTHCFG, FLAG, "Off lets other modules decide when the FastCGI access checker denies"},
         {"FastCgiInternalOnly", to_cmd_func(&internal_only_guarded), nullptr, ACCESS_CONF, FLAG,
          "On: only an application's X-Accel-Redirect reaches this location; clients get 404"},
+        {"FastCgiStderrLevel", to_cmd_func(&stderr_level_guarded), nullptr, RSRC_CONF | ACCESS_CONF, TAKE23,
+         "a literal prefix (or ~ and a regular expression) and the level its stderr lines are logged at"},
+        {"FastCgiStderrLimit", to_cmd_func(&stderr_limit_guarded), nullptr, RSRC_CONF | ACCESS_CONF, TAKE1,
+         "bytes of an application's stderr logged per request (default 64K; 0 or unlimited: no limit)"},
         {nullptr, nullptr, nullptr, 0, RAW_ARGS, nullptr},
 };
 

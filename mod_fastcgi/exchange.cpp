@@ -12,20 +12,11 @@
 namespace fastcgi::httpd {
 
 Exchange::Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body)
-    : r_(r), app_(app), target_(&app), sink_(sink), body_(body) {
+    : r_(r), app_(app), target_(&app), sink_(sink), body_(body), stderr_(r, app) {
     // A request without a body needs no reading from the client: its empty
     // FCGI_STDIN goes with the head, and it can be replayed on a new
     // connection when a kept one turns out closed.
     if (body_ && !body_->has_body()) body_ = nullptr;
-}
-
-Exchange::~Exchange() {
-    stderr_.finish([this](std::string_view l) { log_stderr(l); });
-}
-
-void Exchange::log_stderr(std::string_view line) {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r_, "FastCGI: server \"%s\" stderr: %s", app_.config.filename.c_str(),
-                  escape_control(line).c_str());
 }
 
 namespace {
@@ -397,8 +388,7 @@ Outcome Exchange::dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Rea
             }
             break;
         case RecordType::Stderr:
-            stderr_.feed(std::string_view(reinterpret_cast<const char*>(f.data.data()), f.data.size()),
-                         [this](std::string_view l) { log_stderr(l); });
+            stderr_.feed(std::string_view(reinterpret_cast<const char*>(f.data.data()), f.data.size()));
             break;
         case RecordType::EndRequest: {
             const EndRequestBody end = parse_end_request(f.data);

@@ -11,11 +11,11 @@
 
 #include "app_registry.hpp"
 #include "balancer.hpp"
-#include "fastcgi/line_splitter.hpp"
 #include "fastcgi/record.hpp"
 #include "outcome.hpp"
 #include "request_body.hpp"
 #include "response_sink.hpp"
+#include "stderr_log.hpp"
 #include "upstream.hpp"
 
 namespace fastcgi::httpd {
@@ -25,7 +25,6 @@ public:
     static constexpr apr_size_t kReadSize = 64 * 1024;
 
     Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body);
-    ~Exchange();
 
     /// For an application that may still be starting (static or dynamic):
     /// retry a refused connect until `connect_deadline`, and (dynamic) call
@@ -57,7 +56,6 @@ private:
     apr_status_t connect_member(bool may_reuse);
     Outcome converse(std::string head);
     std::string take_head();
-    void log_stderr(std::string_view line);
 
     request_rec* r_;
     const App& app_;
@@ -70,7 +68,7 @@ private:
     RequestBody* body_;
     Upstream upstream_;
     RecordDecoder decoder_;
-    LineSplitter stderr_;
+    StderrLog stderr_;
     std::string out_;
     std::size_t out_pos_ = 0;
     bool sending_ = true;

@@ -77,6 +77,7 @@ int start_process_manager(apr_pool_t* pconf, server_rec* s) {
         st.user = app->wrapper_user;
         st.group = app->wrapper_group;
         st.stats_slot = app->stats_slot;
+        st.auto_update = app->config.auto_update;
         cfg.statics.push_back(std::move(st));
     }
     if (reg.wrapper.empty())

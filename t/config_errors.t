@@ -68,6 +68,16 @@ my @cases = (
      'AppClass', qr/-port/, 0],
     ['FCGIConfig (old name) with -gainValue 2', ['FCGIConfig -gainValue 2'],
      'FCGIConfig', qr/-gainValue/, 0],
+    ['FastCgiStderrLevel with an unknown level', ['FastCgiStderrLevel "PHP Warning:" warning'],
+     'FastCgiStderrLevel', qr/"PHP Warning:": unknown level "warning"/, 0],
+    ['FastCgiStderrLevel with an invalid regex', ['<Location /x>', '    FastCgiStderrLevel ~ "^PHP (" warn', '</Location>'],
+     'FastCgiStderrLevel', qr/invalid regular expression/, 1],
+    ['FastCgiStderrLevel with three arguments not starting ~', ['FastCgiStderrLevel a b warn'],
+     'FastCgiStderrLevel', qr/~ regex level/, 0],
+    ['FastCgiStderrLimit not a number', ['FastCgiStderrLimit lots'],
+     'FastCgiStderrLimit', qr/"lots": not a number of bytes/, 0],
+    ['FastCgiStderrLimit negative', ['FastCgiStderrLimit -5'],
+     'FastCgiStderrLimit', qr/"-5": not a number of bytes/, 0],
 );
 
 plan tests => 3 * @cases + 4, need_module 'fastcgi';
@@ -86,6 +96,13 @@ $c->check_errors(@cases);
         "FastCgiExternalServer $dir/e.fcgi -host 127.0.0.1:9000 -host [::1]:9001 -weight 3 -socket m.sock"
             . ' -balance least-busy -health-check get-values -health-interval 2 -health-timeout 200'
             . ' -health-fall 2 -health-rise 1 -keep-conn',
+        'FastCgiStderrLevel "PHP Warning:" warn',
+        'FastCgiStderrLevel ~ "^PHP (Notice|Deprecated):" NOTICE',
+        'FastCgiStderrLimit 1M',
+        '<Location /quiet>',
+        '    FastCgiStderrLimit unlimited',
+        '    FastCgiStderrLevel "x" debug',
+        '</Location>',
         '<VirtualHost 127.0.0.1:' . port('conftest') . '>',
         "    FastCgiExternalServer $dir/vhost.fcgi -socket v.sock",
         '</VirtualHost>',

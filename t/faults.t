@@ -16,14 +16,7 @@ use FastCGITest;
 use LWP::UserAgent;
 use Time::HiRes qw(time sleep);
 
-# Test 61 is a known defect (todo): a stderr line longer than the log's
-# limit is split at 8191 bytes of the app's text, but httpd truncates each
-# log line to 8192 bytes *including* its prefix (time, pid, client, the app's
-# file name), so about 160 bytes of every piece are lost; with control bytes
-# (written as \xHH, four times as long) far more. The split has to leave room
-# for the prefix and the escaping (mod_fastcgi/exchange.cpp log_stderr,
-# include/fastcgi/line_splitter.hpp).
-plan tests => 79, todo => [61], need_module 'fastcgi';
+plan tests => 79, need_module 'fastcgi';
 
 my $parent  = httpd_pid();
 my $start   = log_mark();

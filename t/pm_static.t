@@ -15,7 +15,7 @@ use FastCGITest;
 use FastCGITest::PM;
 use Time::HiRes qw(time sleep);
 
-plan tests => 79, need_module 'fastcgi';
+plan tests => 83, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('static', env => { HOME => '/nonexistent/pm-home' });
 my $bin = app_bin();
@@ -24,6 +24,7 @@ my $tcp   = $h->install("$bin/responder", 'st/tcp.fcgi');
 my $named = $h->install("$bin/responder", 'st/named.fcgi');
 my $crash = $h->put('loop/crash.fcgi', "#!/bin/sh\nexit 1\n", 0755);
 my $noexec = $h->put('loop/noexec.fcgi', "this is not a program\n", 0755);
+my $exit0 = $h->put('loop/exit0.fcgi', "#!/bin/sh\nexit 0\n", 0755);
 my $htdocs = $h->htdocs;
 my $ipc = $h->ipc;
 my $app_port = FastCGITest::PM::port_of('static_tcp');
@@ -41,6 +42,7 @@ $h->write_conf(
     "FastCgiExternalServer $htdocs/ext/viastatic.fcgi -socket $resp_sock",
     "FastCgiServer $crash -restart-delay 0 -init-start-delay 0",
     "FastCgiServer $noexec -restart-delay 0 -init-start-delay 0",
+    "FastCgiServer $exit0 -restart-delay 0 -init-start-delay 0",
 );
 mkdir "$htdocs/ext";
 
@@ -246,6 +248,27 @@ my ($new1, $new2);
     ok t_cmp($h->log_since(0),
              qr/FastCGI: server "\Q$noexec\E" has failed to remain running for the minimum server life given 3 attempts; its restart interval has been backed off to 600 seconds/,
              'log: the exec failures are backed off with the same message');
+
+    # the spawn-rate floor: even with -restart-delay 0 a restart comes at
+    # least 1 s after the previous start, and an app that exits at once
+    # with status 0 is backed off as a crash loop (it was restarted in a
+    # busy loop: thousands of spawns in 10 s)
+    my @gaps;
+    for my $app ($crash, $exit0) {
+        my @t = map { $_->[0] } $h->log_times(0, qr/server "\Q$app\E" (?:started|restarted)/);
+        push @gaps, map { $t[$_] - $t[$_ - 1] } 1 .. $#t;
+    }
+    my $min = (sort { $a <=> $b } @gaps)[0] // 0;
+    ok t_cmp($min >= 0.75 ? 1 : 0, 1, sprintf(q{-restart-delay 0: restarts about 1 s apart, not in a busy loop (the log lines come after each exec: shortest gap %.2f s of %d)}, $min, scalar @gaps));
+    my @s0 = $h->log_times(0, qr/server "\Q$exit0\E" (?:started|restarted)/);
+    my @e0 = $h->log_times(0, qr/server "\Q$exit0\E" \(pid \d+\) terminated by calling exit with status '0'/);
+    ok t_cmp(scalar(@s0) . ' starts, ' . scalar(@e0) . ' exits', '4 starts, 4 exits',
+             'an app that exits at once with status 0 is started 4 times (in about 3 s), then no more');
+    my $span = @s0 ? $s0[-1][0] - $s0[0][0] : 0;
+    ok t_cmp($span >= 2.5 ? 1 : 0, 1, sprintf('... its 4 starts span %.2f s (1 s apart)', $span));
+    ok t_cmp($h->log_since(0),
+             qr/FastCGI: server "\Q$exit0\E" has failed to remain running for the minimum server life given 3 attempts; its restart interval has been backed off to 600 seconds/,
+             'log: the exit(0) loop is backed off to 600 seconds with the same message');
 }
 
 # -------------------------------------------------------------- leaks

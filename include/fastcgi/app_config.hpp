@@ -117,6 +117,7 @@ struct AppConfig {
     SpawnConfig spawn;
     unsigned processes = Defaults::processes;
     std::uint16_t listen_port = 0;  ///< -port: TCP instead of a Unix socket
+    bool auto_update = false;       ///< -autoUpdate: a changed file means a rolling reload
 
     bool uses_tcp() const noexcept { return !host.empty(); }
     /// Several addresses: each request picks one (balancer.hpp).

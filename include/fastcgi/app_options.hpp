@@ -358,6 +358,7 @@ inline std::optional<ConfigError> parse_static_server(std::span<const std::strin
         if (auto common = common_option(w, opt, app)) return *common;
         if (auto spawn = spawn_option(w, opt, app.spawn)) return *spawn;
         if (iequals(opt, "-processes")) return w.number("-processes", 1, 1024, app.processes);
+        if (iequals(opt, "-autoUpdate")) return app.auto_update = true, std::nullopt;
         if (iequals(opt, "-port")) {
             unsigned port = 0;
             if (auto e = w.number("-port", 1, 65535, port)) return e;

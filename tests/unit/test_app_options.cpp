@@ -307,3 +307,15 @@ TEST(KeepConn, MaxConnsRange) {
 }
 
 }  // namespace
+
+TEST(StaticServer, AutoUpdateMeansARollingReload) {
+    AppConfig st;
+    std::vector<std::string_view> none;
+    ASSERT_FALSE(parse_static_server(std::span<const std::string_view>(none.data(), none.size()), st));
+    EXPECT_FALSE(st.auto_update) << "off by default";
+    AppConfig on;
+    std::vector<std::string_view> args = {"-processes", "2", "-AUTOUPDATE"};
+    ASSERT_FALSE(parse_static_server(std::span<const std::string_view>(args.data(), args.size()), on));
+    EXPECT_TRUE(on.auto_update);
+    EXPECT_EQ(on.processes, 2u);
+}

@@ -3,8 +3,9 @@
 // an exec failure with its likely fix, httpd's RLimit* on an instance, and a
 // spawn whose pre-exec step (initgroups() with a slow NSS lookup, here a
 // sleep injected before the identity change) takes seconds while the loop
-// goes on serving messages and reaping; and its part of the status
-// counters (app_stats.hpp).
+// goes on serving messages and reaping; its part of the status counters
+// (app_stats.hpp); a rolling reload (SIGUSR2, -autoUpdate) that swaps the
+// socket and never swaps in a broken version.
 #include <pwd.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -338,6 +339,88 @@ TEST_F(ManagerTest, DrainWaitsWhileTheNameIsOursAndStopsAtItsDeadline) {
     EXPECT_FALSE(m.stopping());
     run_until([&] { return m.stopping(); }, Ms(2500));
     EXPECT_TRUE(m.stopping()) << "the drain time is over";
+    m.end_instances();
+}
+
+// A rolling reload (SIGUSR2): the new instance starts on a new socket that
+// takes the app's name once it runs; the old instance holding a connection
+// lives on until it is closed, then ends; no ".next" socket is left.
+TEST_F(ManagerTest, RollingReloadSwapsTheSocketAndEndsTheOldInstanceOnceIdle) {
+    const std::string app = script("reload/app.sh", kAcceptingApp);
+    add_static(app);
+    Manager& m = start();
+    const std::string started = "server \"" + app + "\" started (pid ";
+    ASSERT_TRUE(run_until([&] { return logged(started); })) << log();
+    const int old_pid = logged_pid(started);
+    const std::string sock = cfg_.statics[0].socket_path;
+    struct stat before{};
+    ASSERT_EQ(::stat(sock.c_str(), &before), 0);
+    EXPECT_TRUE(fs::exists(cfg_.ipc_dir + "/pm.pid"));
+    const int held = connect_to(sock);
+    ASSERT_GE(held, 0);
+    ::usleep(300 * 1000);  // accepted by the old instance
+
+    ASSERT_EQ(::kill(::getpid(), SIGUSR2), 0);
+    ASSERT_TRUE(run_until([&] { return logged("take the requests"); })) << log();
+    struct stat after{};
+    ASSERT_EQ(::stat(sock.c_str(), &after), 0);
+    EXPECT_NE(after.st_ino, before.st_ino) << "the app's socket name leads to the new socket";
+    EXPECT_FALSE(fs::exists(sock + ".next"));
+    const int new_pid = m.apps()[0]->state.slots[0].pid;
+    EXPECT_GT(new_pid, 0);
+    EXPECT_NE(new_pid, old_pid);
+    run_until([] { return false; }, Ms(800));
+    EXPECT_EQ(::kill(old_pid, 0), 0) << "the old instance holding a connection was ended";
+    EXPECT_FALSE(logged("rolling reload done"));
+
+    ::close(held);
+    EXPECT_TRUE(run_until([&] { return logged("rolling reload done"); }, Ms(3000))) << log();
+    EXPECT_FALSE(m.apps()[0]->retiring.has_value());
+    EXPECT_EQ(m.apps()[0]->state.slots[0].pid, new_pid);
+    const int fresh = connect_to(sock);
+    EXPECT_GE(fresh, 0) << "the new instance listens on the name";
+    if (fresh >= 0) ::close(fresh);
+    m.end_instances();
+    EXPECT_FALSE(fs::exists(cfg_.ipc_dir + "/pm.pid"));
+    EXPECT_NE(::kill(new_pid, 0), 0);
+}
+
+// -autoUpdate: a newer file starts the reload; a version that exits at once
+// is never swapped in (the old instance stays), and a newer file replaces it.
+TEST_F(ManagerTest, AutoUpdateNeverSwapsInAVersionThatDoesNotRun) {
+    const std::string app = script("reload/auto.sh", "exec sleep 30");
+    add_static(app);
+    cfg_.statics[0].auto_update = true;
+    Manager& m = start();
+    const std::string started = "server \"" + app + "\" started (pid ";
+    ASSERT_TRUE(run_until([&] { return logged(started); })) << log();
+    const int old_pid = logged_pid(started);
+    // /bin/sh reads its script after exec: replace the file only once the
+    // old instance has become `sleep`.
+    auto is_sleep = [&] {
+        std::ifstream f("/proc/" + std::to_string(old_pid) + "/cmdline");
+        std::string arg0;
+        std::getline(f, arg0, '\0');
+        return arg0 == "sleep";
+    };
+    ASSERT_TRUE(run_until(is_sleep, Ms(3000))) << log();
+
+    const std::string tmp = app + ".new";
+    std::ofstream(tmp) << "#!/bin/sh\nexit 3\n";
+    ::chmod(tmp.c_str(), 0755);
+    ASSERT_EQ(::rename(tmp.c_str(), app.c_str()), 0);
+    ASSERT_TRUE(run_until([&] { return logged("newer version found (-autoUpdate)"); }, Ms(3000))) << log();
+    run_until([] { return false; }, Ms(2500));
+    EXPECT_TRUE(logged("terminated by calling exit with status '3'")) << log();
+    EXPECT_FALSE(logged("take the requests")) << log();
+    EXPECT_EQ(::kill(old_pid, 0), 0) << "the old instance was ended for a version that does not run\n" << log();
+
+    std::ofstream(tmp) << "#!/bin/sh\nexec sleep 30\n";
+    ::chmod(tmp.c_str(), 0755);
+    ASSERT_EQ(::rename(tmp.c_str(), app.c_str()), 0);
+    ASSERT_TRUE(run_until([&] { return logged("rolling reload done"); }, Ms(6000))) << log();
+    EXPECT_TRUE(logged("a newer version replaces the one not yet swapped in"));
+    EXPECT_NE(m.apps()[0]->state.slots[0].pid, old_pid);
     m.end_instances();
 }
 

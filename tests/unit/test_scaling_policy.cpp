@@ -874,3 +874,54 @@ TEST(ScalingScenario, FourSlowRequestsGrowThenIdleShrinks) {
 }
 
 }  // namespace
+
+// ====================================================== spawn-rate floor
+// -restart-delay 0 once meant a busy loop for an app that exits at once.
+namespace {
+RestartRules no_delay_rules() {
+    SpawnConfig s;
+    s.restart_delay = 0;
+    s.init_start_delay = 0;
+    return RestartRules::from(s);
+}
+}  // namespace
+
+TEST(SpawnFloor, ARestartWaitsAtLeastOneSecondEvenWithRestartDelayZero) {
+    const RestartRules r = no_delay_rules();
+    AppState a = app_with_slots(2);
+    run_slot(r, a, 0, at(100));
+    EXPECT_EQ(secs(r.earliest_start(a, 1)), 100) << "-init-start-delay 0: a first start is not held back";
+    r.on_exit(a, 0, false, at(100));
+    EXPECT_EQ(secs(r.earliest_start(a, 0)), 101) << "reused slot: the 1 s floor";
+}
+
+TEST(SpawnFloor, AnExitZeroLoopIsBackedOffLikeACrashLoop) {
+    CrashLoop c;
+    c.rules = no_delay_rules();
+    for (int k = 0; k < 4; ++k) c.run_once(0, /*clean=*/true);
+    ASSERT_EQ(c.log.size(), 4u);
+    EXPECT_EQ(c.log[0], "t=0 ran 0s exit(0)");
+    EXPECT_EQ(c.log[1], "t=1 ran 0s exit(0)") << "the floor spaces the restarts";
+    EXPECT_EQ(c.log[3], "t=3 ran 0s exit(0)" + kBackedOff);
+    EXPECT_TRUE(c.app.backed_off);
+    EXPECT_EQ(c.next_start(), 3 + 600);
+}
+
+TEST(SpawnFloor, AnExitZeroAfterASecondIsNoFailure) {
+    CrashLoop c;
+    c.rules = no_delay_rules();
+    for (int k = 0; k < 6; ++k) c.run_once(2, /*clean=*/true);
+    EXPECT_FALSE(c.app.backed_off);
+    EXPECT_EQ(c.app.failures, 0u);
+}
+
+TEST(SpawnFloor, AnInstanceThePmEndedIsNoFailureHoweverYoung) {
+    const RestartRules r = no_delay_rules();
+    AppState a = app_with_slots(1);
+    for (int k = 0; k < 6; ++k) {
+        run_slot(r, a, 0, at(10 * k));
+        EXPECT_EQ(r.on_exit(a, 0, true, at(10 * k), /*stopped_by_pm=*/true), "");
+    }
+    EXPECT_EQ(a.failures, 0u);
+    EXPECT_FALSE(a.backed_off);
+}

@@ -55,6 +55,8 @@ my %offset = (
     drain      => 22,   # pm_drain.t
     drain_tcp  => 23,   # pm_drain.t: FastCgiServer -port
     caps       => 24,   # pm_caps.t
+    reload     => 26,   # pm_reload.t
+    reload_tcp => 27,   # pm_reload.t: FastCgiServer -port
 );
 
 sub port_of { FastCGITest::Ports::base() + ($offset{ $_[0] } // die "no port for $_[0]") }
@@ -553,9 +555,10 @@ sub ipc_files {
         opendir my $dh, $d or next;
         for my $f (sort grep { !/^\.\.?$/ } readdir $dh) {
             next if !$sub && $f eq 'dynamic' && -d "$d/$f";
-            # the PM's record of its instances is bookkeeping, not a socket;
-            # it is checked on its own after a stop
-            next if !$sub && $f eq 'pm.instances';
+            # the PM's record of its instances and its pid file are
+            # bookkeeping, not sockets; they are checked on their own after
+            # a stop (pm_drain.t, pm_reload.t)
+            next if !$sub && ($f eq 'pm.instances' || $f eq 'pm.pid');
             push @out, $sub ? "$sub/$f" : $f;
         }
     }
