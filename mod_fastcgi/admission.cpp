@@ -178,7 +178,7 @@ Admission AdmissionTicket::enter(request_rec* r, const App& app) {
                           "-maxProcesses",
                           kClassSlots, app.config.filename.c_str());
         // One request per instance (the default cap): all of them together
-        // are bounded by the instances the PM may run.
+        // are bounded by the instances the PM may run (but see below).
         if (!dyn.admission.max_in_flight_set) {
             want_total.counters = &g_shared->dynamic_total;
             want_total.limits = dyn.admission;
@@ -202,6 +202,16 @@ Admission AdmissionTicket::enter(request_rec* r, const App& app) {
     for (Held* h : {&want, &want_total}) {
         if (!h->counters) continue;
         AdmissionGate gate(*h->counters, h->limits);
+        // The only request of its dynamic app in flight passes the total:
+        // the PM then hears of every app at once and gives each an instance
+        // within -maxProcesses, as the original does. Holding it back while
+        // another app's requests fill the total would let that app take
+        // every instance and starve this one until the next kill pass.
+        if (h == &want_total && app_.counters && app_.counters->in_flight.load() == 1) {
+            gate.admit_anyway();
+            total_ = *h;
+            continue;
+        }
         const Admission a = gate.enter(wait, now, deadline);
         if (a == Admission::Admitted) {
             (h == &want ? app_ : total_) = *h;

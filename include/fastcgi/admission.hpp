@@ -126,6 +126,13 @@ public:
         }
     }
 
+    /// Takes a slot whatever the cap (the count may go over it): for a
+    /// request the glue lets through on other grounds. release() as usual.
+    void admit_anyway() noexcept {
+        ++c_.in_flight;
+        ++c_.admitted;
+    }
+
     /// Gives back an admitted request's slot; returns true when a waiter
     /// should be woken (the caller wakes one on the counters' wake word).
     bool release() noexcept {

@@ -147,6 +147,24 @@ TEST(AdmissionGate, QueueTimeoutZeroMeansNoQueue) {
     EXPECT_EQ(l.retry_after(), 1u);
 }
 
+TEST(AdmissionGate, AdmitAnywayGoesOverTheCapAndIsReleased) {
+    AdmissionCounters c;
+    const auto l = limits(1, 0, 5);
+    AdmissionGate g(c, l);
+    FakeTime now;
+    auto none = [](auto&, std::uint32_t, auto) { return true; };
+    ASSERT_EQ(g.enter(none, now), Admission::Admitted);
+    g.admit_anyway();
+    EXPECT_EQ(c.in_flight.load(), 2) << "counted over the cap";
+    EXPECT_EQ(g.enter(none, now), Admission::QueueFull);
+    g.release();
+    EXPECT_EQ(g.enter(none, now), Admission::QueueFull) << "still at the cap after one release";
+    g.release();
+    EXPECT_EQ(g.enter(none, now), Admission::Admitted);
+    g.release();
+    EXPECT_EQ(c.in_flight.load(), 0);
+}
+
 // Real threads and a real clock: the cap holds under contention, everyone
 // is served in turn, and the counters end at zero.
 TEST(AdmissionGate, ThreadsNeverExceedTheCap) {
