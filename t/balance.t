@@ -24,7 +24,7 @@ use FastCGITest::PM;
 use FastCGITest::Members;
 use FastCGITest::Ports;
 
-plan tests => 38, need_module 'fastcgi';
+plan tests => 40, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('balance', port => FastCGITest::Ports::base() + 30);
 my $dir = $h->dir;
@@ -56,6 +56,9 @@ $h->write_conf(
     "<Directory $htdocs/bal>",
     '    SetHandler fastcgi-script',
     '</Directory>',
+    '<Location /fastcgi-status>',
+    '    SetHandler fastcgi-status',
+    '</Location>',
 );
 
 $m->start($_, $addr{$_}, procs => 4) for qw(a b c);
@@ -64,6 +67,17 @@ my $started = $h->start;
 ok t_cmp($started, 1, 'httpd with balanced FastCgiExternalServers starts' . ($started ? '' : ": $h->{error}"));
 
 sub get { my ($path) = @_; return $h->http(path => $path) }
+# the status page's members of one app: "address=state ..." in their order
+sub member_states {
+    my ($app) = @_;
+    my $r = $h->http(path => '/fastcgi-status?auto', timeout => 5);
+    my %by_index;
+    for (split /\n/, $r->{body} // '') { $by_index{$1}{$2} = $3 if /^FastCGIApp\[(\d+)\](\S+): (.*)$/ }
+    my ($a) = grep { ($_->{Name} // '') eq $app } values %by_index;
+    return '' unless $a;
+    return join ' ', map { ($a->{"Member[$_]Address"} // '?') . '=' . ($a->{"Member[$_]State"} // '?') }
+        grep { exists $a->{"Member[$_]Address"} } 0 .. 31;
+}
 sub member_of { FastCGITest::hdr($_[0], 'X-Member') // '-' }
 
 sub count_members {
@@ -258,6 +272,8 @@ SKIP: {
     ok t_cmp(defined $down ? 1 : 0, 1, 'health check: member c down after 2 failed checks, one line naming app and member');
     my $t_detect = $down ? $down->[0] - $t_kill : 99;
     ok t_cmp($t_detect <= 3.2 ? 1 : 0, 1, sprintf('detected %.2f s after the kill (interval 1 s x fall 2)', $t_detect));
+    my $states = member_states("$htdocs/bal/hc.fcgi");
+    ok t_cmp($states, qr/^\S+=up \S+=up unix:\Q$addr{c}\E=down$/, "the status page shows c down, a and b up ($states)");
     my ($c, $bad) = count_members('/bal/hc.fcgi?pid', 30);
     ok t_cmp("$c->{a} $c->{b} $c->{c} " . scalar(@$bad), '15 15 0 0', 'while c is down: 30 requests, all 200, none tried on c');
     ok t_cmp($h->log_since($mark), qr/^(?!.*hc\.fcgi": member unix:\Q$addr{c}\E is down \().*\z/s,
@@ -272,6 +288,8 @@ SKIP: {
     ok t_cmp(defined $up ? 1 : 0, 1, 'health check: c up again after 2 good checks, one line');
     my $t_back = $up ? $up->[0] - $t_start : 99;
     ok t_cmp($t_back <= 3.2 ? 1 : 0, 1, sprintf('back %.2f s after it listens again (interval 1 s x rise 2)', $t_back));
+    $states = member_states("$htdocs/bal/hc.fcgi");
+    ok t_cmp($states, qr/^\S+=up \S+=up unix:\Q$addr{c}\E=up$/, "the status page shows c up again ($states)");
     ($c, $bad) = count_members('/bal/hc.fcgi?pid', 30);
     ok t_cmp("$c->{a} $c->{b} $c->{c} " . scalar(@$bad), '10 10 10 0', 'c serves its share again');
     t_debug(sprintf 'health check: detect %.2f s, back %.2f s', $t_detect, $t_back);

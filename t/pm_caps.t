@@ -20,7 +20,7 @@ use FastCGITest::PM;
 use IO::Socket::INET ();
 use Time::HiRes qw(time sleep);
 
-plan tests => 62, need_module 'fastcgi';
+plan tests => 68, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('caps', mpm => 'prefork');
 my $bin = app_bin();
@@ -49,6 +49,9 @@ my @conf = (
     "    FastCgiAccessChecker $htdocs/ext/authq.fcgi",
     '</Location>',
     "FastCgiConfig -maxClassProcesses 1 -queue-timeout 2 -appConnTimeout 30",
+    '<Location /fastcgi-status>',
+    '    SetHandler fastcgi-status',
+    '</Location>',
     "<Directory $htdocs/dyn>",
     '    Options +ExecCGI',
     '    AddHandler fastcgi-script .fcg',
@@ -86,10 +89,25 @@ sub overload_lines {
 # ------------------------------------------------ burst: cap 2, queue 2
 # 6 requests of 2 s at once: 2 served at once, 2 queued then served, 2
 # refused at once. Returns the results sorted by elapsed time.
+# the status page's ?auto counters of one app (docs/status.md)
+sub status_of {
+    my ($app) = @_;
+    my $r = $h->http(path => '/fastcgi-status?auto', timeout => 5);
+    my %by_index;
+    for (split /\n/, $r->{body} // '') { $by_index{$1}{$2} = $3 if /^FastCGIApp\[(\d+)\](\S+): (.*)$/ }
+    my ($a) = grep { ($_->{Name} // '') eq $app } values %by_index;
+    return $a || {};
+}
 sub burst {
     my ($label) = @_;
     my $mark = $h->log_mark;
-    my @res = $h->parallel([map { { path => "/ext/slow.fcgi?sleep=2000&pid&pad=$_", timeout => 30 } } 1 .. 6]);
+    my $slow = "$htdocs/ext/slow.fcgi";
+    my $refused0 = status_of($slow)->{'Errors[overloaded]'} // 0;
+    my $max_queued = 0;
+    my @res = $h->parallel([map { { path => "/ext/slow.fcgi?sleep=2000&pid&pad=$_", timeout => 30 } } 1 .. 6], sub {
+        my $q = status_of($slow)->{Queued} // 0;
+        $max_queued = $q if $q > $max_queued;
+    });
     my @ok = sort { $a->{elapsed} <=> $b->{elapsed} } grep { $_->{status} == 200 } @res;
     my @no = grep { $_->{status} == 503 } @res;
     ok t_cmp(scalar(@ok) . ' x 200, ' . scalar(@no) . ' x 503', '4 x 200, 2 x 503',
@@ -103,6 +121,10 @@ sub burst {
              . join(' ', map { sprintf '%.2f s', $_ } @e));
     my @lines = overload_lines($mark, "$htdocs/ext/slow.fcgi");
     ok t_cmp(scalar(@lines), 1, "$label: one warning for the burst, not one per 503");
+    ok t_cmp($max_queued, 2, "$label: the status page showed the 2 queued requests (Queued: $max_queued at most)");
+    my $a = status_of($slow);
+    ok t_cmp(($a->{'Errors[overloaded]'} // 0) - $refused0, 2, "$label: and counts the 2 refused as Errors[overloaded]");
+    ok t_cmp($a->{Queued} // -1, 0, "$label: Queued is 0 again");
     ok t_cmp($lines[0] // '', qr/overloaded, 503 with Retry-After: 5: queue full \(at -max-in-flight 2; 2 in flight, 2 queued, -queue-depth 2, -queue-timeout 5 s\)/,
              "$label: the warning names the app, the cause and the caps");
     return @res;
