@@ -10,7 +10,7 @@
 #include <cstring>
 #include <ctime>
 
-#include <apr_shm.h>
+#include "shared_segment.hpp"
 
 namespace fastcgi::httpd {
 
@@ -39,7 +39,6 @@ struct Shared {
     // followed by one AdmissionCounters per defined app
 };
 
-apr_shm_t* g_shm = nullptr;
 Shared* g_shared = nullptr;
 AdmissionCounters* g_apps = nullptr;
 std::size_t g_app_count = 0;
@@ -133,34 +132,22 @@ AdmissionLimits dynamic_class_limits(const DynamicConfig& dyn) {
 }
 
 int create_admission(apr_pool_t* pconf, server_rec* s) {
-    g_shm = nullptr;
     g_shared = nullptr;
     g_apps = nullptr;
     auto& apps = AppRegistry::current().apps();
     for (std::size_t i = 0; i < apps.size(); ++i) apps[i]->admission_slot = static_cast<int>(i);
     const apr_size_t size = sizeof(Shared) + sizeof(AdmissionCounters) * apps.size();
-    const apr_status_t rv = apr_shm_create(&g_shm, size, nullptr, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "FastCGI: cannot create shared memory for -max-in-flight (%" APR_SIZE_T_FMT " bytes)", size);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    void* base = apr_shm_baseaddr_get(g_shm);
+    void* base = create_shared_segment(pconf, s, size, "for -max-in-flight", []() noexcept {
+        g_shared = nullptr;
+        g_apps = nullptr;
+        g_app_count = 0;
+    });
+    if (!base) return HTTP_INTERNAL_SERVER_ERROR;
     g_shared = new (base) Shared();
     static_assert(sizeof(Shared) % alignof(AdmissionCounters) == 0);
     g_apps = reinterpret_cast<AdmissionCounters*>(static_cast<char*>(base) + sizeof(Shared));
     for (std::size_t i = 0; i < apps.size(); ++i) new (&g_apps[i]) AdmissionCounters();
     g_app_count = apps.size();
-    apr_pool_cleanup_register(
-        pconf, nullptr,
-        [](void*) noexcept -> apr_status_t {
-            g_shm = nullptr;
-            g_shared = nullptr;
-            g_apps = nullptr;
-            g_app_count = 0;
-            return APR_SUCCESS;
-        },
-        apr_pool_cleanup_null);
     return OK;
 }
 

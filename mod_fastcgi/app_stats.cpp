@@ -1,7 +1,7 @@
 // See app_stats.hpp.
 #include "app_stats.hpp"
 
-#include <apr_shm.h>
+#include "shared_segment.hpp"
 
 namespace fastcgi::httpd {
 
@@ -26,29 +26,14 @@ int AppStats::create(apr_pool_t* pconf, server_rec* s) {
     g_table = nullptr;
     std::vector<App*>& apps = AppRegistry::current().apps();
     const apr_size_t size = stats::StatsTable::bytes_for(apps.size(), kDynamicSlots);
-    apr_shm_t* shm = nullptr;
-    // Anonymous: nothing in the file system to clean up or to collide with
-    // another httpd; inherited by every process forked after this.
-    const apr_status_t rv = apr_shm_create(&shm, size, nullptr, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "FastCGI: cannot create %lu bytes of shared memory for the status counters",
-                     static_cast<unsigned long>(size));
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    g_table = stats::StatsTable::create(apr_shm_baseaddr_get(shm), apps.size(), kDynamicSlots);
+    void* base = create_shared_segment(pconf, s, size, "for the status counters", []() noexcept { g_table = nullptr; });
+    if (!base) return HTTP_INTERNAL_SERVER_ERROR;
+    g_table = stats::StatsTable::create(base, apps.size(), kDynamicSlots);
     for (std::size_t i = 0; i < apps.size(); ++i) {
         App* app = apps[i];
         app->stats_slot = static_cast<int>(i);
         g_table->publish_fixed(i, app->config.kind, app->config.filename, app->where, members_of(*app));
     }
-    apr_pool_cleanup_register(
-        pconf, nullptr,
-        [](void*) noexcept -> apr_status_t {
-            g_table = nullptr;
-            return APR_SUCCESS;
-        },
-        apr_pool_cleanup_null);
     return OK;
 }
 

@@ -7,7 +7,7 @@
 #include <new>
 #include <string>
 
-#include <apr_shm.h>
+#include "shared_segment.hpp"
 
 #include "fastcgi/app_options.hpp"
 #include "fastcgi/balancer_policy.hpp"
@@ -17,7 +17,6 @@ namespace fastcgi::httpd {
 namespace {
 
 /// The segment: the apps' round-robin counters, then the members' states.
-apr_shm_t* g_shm = nullptr;
 std::atomic<std::uint64_t>* g_tickets = nullptr;
 MemberState* g_members = nullptr;
 int g_ticket_count = 0;
@@ -32,7 +31,6 @@ std::string seconds_text(apr_interval_time_t t) {
 }  // namespace
 
 int Balancer::create(apr_pool_t* pconf, server_rec* s) {
-    g_shm = nullptr;
     g_tickets = nullptr;
     g_members = nullptr;
     g_ticket_count = g_member_count = 0;
@@ -46,27 +44,15 @@ int Balancer::create(apr_pool_t* pconf, server_rec* s) {
     // Counters first, rounded up so that the states are aligned.
     const apr_size_t tickets = (sizeof(std::atomic<std::uint64_t>) * g_ticket_count + 63) / 64 * 64;
     const apr_size_t size = tickets + sizeof(MemberState) * static_cast<apr_size_t>(g_member_count);
-    const apr_status_t rv = apr_shm_create(&g_shm, size, nullptr, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "FastCGI: cannot create shared memory for balancing (%d applications, %d members)",
-                     g_ticket_count, g_member_count);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    auto* base = static_cast<char*>(apr_shm_baseaddr_get(g_shm));
+    auto* base = static_cast<char*>(create_shared_segment(pconf, s, size, "for balancing", []() noexcept {
+        g_tickets = nullptr;
+        g_members = nullptr;
+    }));
+    if (!base) return HTTP_INTERNAL_SERVER_ERROR;
     g_tickets = reinterpret_cast<std::atomic<std::uint64_t>*>(base);
     for (int i = 0; i < g_ticket_count; ++i) new (&g_tickets[i]) std::atomic<std::uint64_t>(0);
     g_members = reinterpret_cast<MemberState*>(base + tickets);
     for (int i = 0; i < g_member_count; ++i) new (&g_members[i]) MemberState();
-    apr_pool_cleanup_register(
-        pconf, nullptr,
-        [](void*) noexcept -> apr_status_t {
-            g_shm = nullptr;
-            g_tickets = nullptr;
-            g_members = nullptr;
-            return APR_SUCCESS;
-        },
-        apr_pool_cleanup_null);
     return OK;
 }
 

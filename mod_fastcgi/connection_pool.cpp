@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include <apr_shm.h>
 
 #include "get_values_probe.hpp"
+#include "shared_segment.hpp"
 #include "hook_guard.hpp"
 
 namespace fastcgi::httpd {
@@ -50,8 +50,7 @@ struct ConnectionPool::Idle {
 
 namespace {
 
-apr_shm_t* g_shm = nullptr;
-ConnectionPool::Shared* g_shared = nullptr;   // in g_shm, one per slot
+ConnectionPool::Shared* g_shared = nullptr;   // shared memory, one per slot
 std::vector<ConnectionPool>* g_pools = nullptr;  // this child's, one per slot
 
 // The sweeper sleeps long while nothing is kept idle; the first connection
@@ -76,7 +75,6 @@ void close_fd(int fd) noexcept {
 }  // namespace
 
 int ConnectionPool::create(apr_pool_t* pconf, server_rec* s) {
-    g_shm = nullptr;
     g_shared = nullptr;
     // One slot per address: definitions that share an app's address (a
     // responder and an authorizer, say) share what it can serve, and one
@@ -101,13 +99,9 @@ int ConnectionPool::create(apr_pool_t* pconf, server_rec* s) {
         if (app->reuse_slot < 0) app->reuse_slot = slot_of(app);
     if (slots == 0) return OK;
     const apr_size_t size = sizeof(Shared) * static_cast<apr_size_t>(slots);
-    const apr_status_t rv = apr_shm_create(&g_shm, size, nullptr, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
-                     "FastCGI: cannot create shared memory for connection reuse (%d apps)", slots);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    g_shared = static_cast<Shared*>(apr_shm_baseaddr_get(g_shm));
+    void* base = create_shared_segment(pconf, s, size, "for connection reuse", []() noexcept { g_shared = nullptr; });
+    if (!base) return HTTP_INTERNAL_SERVER_ERROR;
+    g_shared = static_cast<Shared*>(base);
     for (int i = 0; i < slots; ++i) new (&g_shared[i]) Shared();
     // Known at once: -max-conns, or a static app's -processes (the module
     // starts every one of them; each serves at least one connection).
@@ -119,14 +113,6 @@ int ConnectionPool::create(apr_pool_t* pconf, server_rec* s) {
                                                                    : 0;
         g_shared[app->reuse_slot].capacity = static_cast<int>(cap);
     }
-    apr_pool_cleanup_register(
-        pconf, nullptr,
-        [](void*) noexcept -> apr_status_t {
-            g_shm = nullptr;
-            g_shared = nullptr;
-            return APR_SUCCESS;
-        },
-        apr_pool_cleanup_null);
     return OK;
 }
 

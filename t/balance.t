@@ -71,10 +71,7 @@ sub get { my ($path) = @_; return $h->http(path => $path) }
 sub member_states {
     my ($app) = @_;
     my $r = $h->http(path => '/fastcgi-status?auto', timeout => 5);
-    my %by_index;
-    for (split /\n/, $r->{body} // '') { $by_index{$1}{$2} = $3 if /^FastCGIApp\[(\d+)\](\S+): (.*)$/ }
-    my ($a) = grep { ($_->{Name} // '') eq $app } values %by_index;
-    return '' unless $a;
+    my $a = FastCGITest::parse_status_auto($r->{body})->{$app} or return '';
     return join ' ', map { ($a->{"Member[$_]Address"} // '?') . '=' . ($a->{"Member[$_]State"} // '?') }
         grep { exists $a->{"Member[$_]Address"} } 0 .. 31;
 }

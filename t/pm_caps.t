@@ -93,10 +93,7 @@ sub overload_lines {
 sub status_of {
     my ($app) = @_;
     my $r = $h->http(path => '/fastcgi-status?auto', timeout => 5);
-    my %by_index;
-    for (split /\n/, $r->{body} // '') { $by_index{$1}{$2} = $3 if /^FastCGIApp\[(\d+)\](\S+): (.*)$/ }
-    my ($a) = grep { ($_->{Name} // '') eq $app } values %by_index;
-    return $a || {};
+    return FastCGITest::parse_status_auto($r->{body})->{$app} || {};
 }
 sub burst {
     my ($label) = @_;

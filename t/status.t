@@ -39,13 +39,7 @@ my $dyn = docroot() . '/dyn/status.fcgi';
 sub auto {
     my ($path) = @_;
     my $r = http(path => $path // '/fastcgi-status?auto');
-    my (%by_index, %apps);
-    for my $line (split /\n/, $r->{body}) {
-        $line =~ /^FastCGIApp\[(\d+)\](\S+): (.*)$/ or next;
-        $by_index{$1}{$2} = $3;
-    }
-    $apps{ $_->{Name} } = $_ for values %by_index;
-    return \%apps;
+    return FastCGITest::parse_status_auto($r->{body});
 }
 sub counter { my ($app, $key) = @_; auto()->{$app}{$key} // -1 }
 sub wait_for {

@@ -824,6 +824,15 @@ sub timed {
     return $r;
 }
 
+# The fastcgi-status page's ?auto form (docs/status.md) as
+# { filename => { key => value } }, from its "FastCGIApp[i]Key: value" lines.
+sub parse_status_auto {
+    my ($body) = @_;
+    my %by_index;
+    for (split /\n/, $body // '') { $by_index{$1}{$2} = $3 if /^FastCGIApp\[(\d+)\](\S+): (.*)$/ }
+    return { map { (($_->{Name} // '') => $_) } values %by_index };
+}
+
 sub hdr {
     my ($r, $name) = @_;
     my @v = map { $_->[1] } grep { lc $_->[0] eq lc $name } @{ $r->{headers} };
