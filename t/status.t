@@ -226,21 +226,31 @@ SKIP: {
 
 # ---- graceful restart: the new generation counts from 0 in a new segment,
 # while a request in flight finishes in an old child (old segment)
-my $parent = httpd_pid();
-my $gmark = log_mark();
-my $across = background('/ext/c.fcgi?sleep=2000&write=across');
-wait_for(sub { counter($c_app, 'InFlight') == 1 }, 5);
-kill 'USR1', $parent;
-ok t_cmp(wait_log($gmark, qr/resuming normal operations/, 15) =~ /resuming normal operations/ ? 1 : 0, 1,
-         'graceful restart');
-ok t_cmp(collect($across), 2, '... a request in flight across it gets its 200');
-ok t_cmp(counter($c_app, 'Served') . '/' . counter($c_app, 'InFlight'), '0/0',
-         '... the new generation starts at Served 0, InFlight 0 (counters restart at 0)');
-http(path => '/ext/c.fcgi?write=x');
-ok t_cmp(counter($c_app, 'Served'), 1, '... and counts its own requests');
-ok t_cmp(wait_for(sub { processes($three) == 3 }, 15), 1, '... the new process manager publishes its 3 processes');
-my ($alive, $why) = crash_check($mark, $parent);
-ok t_cmp($alive, 1, "no crash: $why");
+# Not under the sanitizers: this httpd has Debian's mod_perl loaded, and
+# after a graceful restart the ASan-preloaded parent jumps into the unmapped
+# old libperl.so (a SEGV with its PC in libperl, no frame of this module);
+# graceful restarts under ASan are covered by t/pm_drain.t and t/pm_reload.t,
+# whose httpds load no mod_perl.
+my $asan = (Apache::Test::vars('httpd') // '') =~ /asan-httpd/;
+if ($asan) {
+    skip('graceful restart of a mod_perl httpd under ASan (see above)') for 1 .. 6;
+} else {
+    my $parent = httpd_pid();
+    my $gmark = log_mark();
+    my $across = background('/ext/c.fcgi?sleep=2000&write=across');
+    wait_for(sub { counter($c_app, 'InFlight') == 1 }, 5);
+    kill 'USR1', $parent;
+    ok t_cmp(wait_log($gmark, qr/resuming normal operations/, 15) =~ /resuming normal operations/ ? 1 : 0, 1,
+             'graceful restart');
+    ok t_cmp(collect($across), 2, '... a request in flight across it gets its 200');
+    ok t_cmp(counter($c_app, 'Served') . '/' . counter($c_app, 'InFlight'), '0/0',
+             '... the new generation starts at Served 0, InFlight 0 (counters restart at 0)');
+    http(path => '/ext/c.fcgi?write=x');
+    ok t_cmp(counter($c_app, 'Served'), 1, '... and counts its own requests');
+    ok t_cmp(wait_for(sub { processes($three) == 3 }, 15), 1, '... the new process manager publishes its 3 processes');
+    my ($alive, $why) = crash_check($mark, $parent);
+    ok t_cmp($alive, 1, "no crash: $why");
+}
 
 ok t_cmp(join("\n", unexpected_errors($mark, qr/failed to connect to server "[^"]*refused\.fcgi"/, qr/invalid Status 'abc'/,
                                           qr/idle\.fcgi.*idle timeout/, qr/AH01630: .*fastcgi-status-monitor/)),
