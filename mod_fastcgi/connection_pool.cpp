@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -26,6 +27,8 @@ namespace fastcgi::httpd {
 struct ConnectionPool::Shared {
     std::atomic<int> open{0};      ///< kept connections, in use or idle
     std::atomic<int> waiting{0};   ///< one-off connections in flight
+    std::atomic<int> starved{0};   ///< requests waiting for room, in children that keep none in use
+    std::atomic<int> released{0};  ///< kept connections closed for them (one each)
     std::atomic<unsigned> wanted{0};  ///< one-off connections ever opened (seen by sweepers)
     std::atomic<int> capacity{0};  ///< 0 unknown, -1 being asked, else the bound
     std::atomic<apr_time_t> next_question{0};  ///< when to ask an app that was not up
@@ -35,6 +38,27 @@ static_assert(std::atomic<int>::is_always_lock_free, "shared counters need lock-
 
 namespace {
 constexpr int kClosesBeforeGivingUp = 3;
+/// Idle connections are closed for another child's waiting request only
+/// once idle this long: a child with steady traffic would reuse them.
+constexpr apr_interval_time_t kIdleBeforeRelease = apr_time_from_msec(10);
+
+/// One request stops waiting for room; the connection closed for it, if
+/// any, is accounted for (never below zero).
+void stop_starving(ConnectionPool::Shared& shared) noexcept {
+    --shared.starved;
+    int r = shared.released.load();
+    while (r > shared.starved.load() && !shared.released.compare_exchange_weak(r, r - 1)) {
+    }
+}
+
+/// Whether a kept connection that comes back is to be closed for a request
+/// waiting for room; claims that request (one close each).
+bool release_for_starved(ConnectionPool::Shared& shared) noexcept {
+    int r = shared.released.load();
+    while (r < shared.starved.load())
+        if (shared.released.compare_exchange_weak(r, r + 1)) return true;
+    return false;
+}
 }
 
 struct ConnectionPool::Idle {
@@ -44,7 +68,16 @@ struct ConnectionPool::Idle {
     };
     std::mutex mutex;
     std::vector<Entry> entries;  ///< most recently used last
-    unsigned wanted_seen = 0;    ///< other children's one-offs at the last sweep
+    /// A request of this child waiting for one of its kept connections.
+    struct Waiter {
+        int fd = -1;        ///< the connection handed over
+        bool room = false;  ///< one was closed: room to connect anew
+        std::condition_variable cv;
+    };
+    int busy = 0;                  ///< this child's kept connections in use
+    std::deque<Waiter*> waiters;   ///< first come, first served
+    unsigned wanted_seen = 0;    ///< other children's wants at the last sweep
+    apr_time_t release_until = 0;  ///< idle connections are released for them until then
     std::atomic<unsigned> own_wanted{0};  ///< this child's one-off connections ever opened
 };
 
@@ -210,7 +243,10 @@ int ConnectionPool::take_idle(bool& gave_up) noexcept {
     while (!idle->entries.empty()) {
         const Idle::Entry e = idle->entries.back();
         idle->entries.pop_back();
-        if (still_open(e.fd)) return e.fd;
+        if (still_open(e.fd)) {
+            ++idle->busy;
+            return e.fd;
+        }
         // The app closed it (or broke the protocol): never reused. Right
         // after an exchange, that is an app that does not keep connections.
         close_fd(e.fd);
@@ -225,16 +261,83 @@ bool ConnectionPool::reserve() noexcept {
     if (cap <= 0) return false;  // not known yet: this request goes without
     int open = shared->open.load();
     while (open < cap)
-        if (shared->open.compare_exchange_weak(open, open + 1)) return true;
+        if (shared->open.compare_exchange_weak(open, open + 1)) {
+            std::lock_guard<std::mutex> lock(idle->mutex);
+            ++idle->busy;
+            return true;
+        }
     return false;
 }
 
+bool ConnectionPool::await_return(apr_time_t deadline, Wait& wait, int& handed) noexcept {
+    handed = -1;
+    if (shared->capacity.load() <= 0) return false;  // nothing is kept: nothing to wait for
+    std::unique_lock<std::mutex> lock(idle->mutex);
+    if (!idle->entries.empty()) return true;
+    const apr_time_t now = apr_time_now();
+    if (now >= deadline) return false;  // a one-off connection it is
+    // A request of a child that keeps none in use, or one that already
+    // waited a while for its own: the other children close their idle kept
+    // connections for it (their sweepers see `wanted` move), which makes
+    // room for reserve().
+    if (!wait.announced && (idle->busy == 0 || wait.waited)) {
+        ++idle->own_wanted;
+        ++shared->wanted;
+        wait.announced = true;
+    }
+    if (idle->busy == 0) {
+        // Nothing of this child's will come back: the other children close
+        // their kept connections as they finish with them, instead of
+        // handing them over, until this request finds room.
+        if (!wait.starving) {
+            ++shared->starved;
+            wait.starving = true;
+        }
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return true;
+    }
+    if (wait.starving) {
+        // This child has one in use now: wait for it like the others.
+        stop_starving(*shared);
+        wait.starving = false;
+    }
+    Idle::Waiter w;
+    idle->waiters.push_back(&w);
+    // Room freed by another child is not signalled here: look again now
+    // and then.
+    const apr_interval_time_t most = std::min<apr_interval_time_t>(deadline - now, apr_time_from_msec(wait.waited ? 50 : 10));
+    wait.waited = true;
+    w.cv.wait_for(lock, std::chrono::microseconds(most), [&w] { return w.fd >= 0 || w.room; });
+    if (w.fd < 0 && !w.room) std::erase(idle->waiters, &w);
+    handed = w.fd;
+    return true;
+}
+
+void ConnectionPool::end_wait(Wait& wait) noexcept {
+    if (wait.starving) stop_starving(*shared);
+    wait.starving = false;
+}
+
 void ConnectionPool::give_back(int fd) noexcept {
-    if (shared->waiting.load() > 0) {
+    // A one-off connection waits in the app's listen queue (any child's),
+    // or a request of a child that keeps none waits for room: they go
+    // first, so this one is closed to free an app process.
+    if (shared->waiting.load() > 0 || release_for_starved(*shared)) {
         discard(fd);
         return;
     }
     std::lock_guard<std::mutex> lock(idle->mutex);
+    if (!idle->waiters.empty()) {
+        // Handed over to the request of this child that waited longest
+        // (it stays in use: busy does not change).
+        Idle::Waiter* w = idle->waiters.front();
+        idle->waiters.pop_front();
+        w->fd = fd;
+        w->cv.notify_one();
+        return;
+    }
+    --idle->busy;
     idle->entries.push_back({fd, apr_time_now()});
     if (idle->entries.size() == 1) {
         std::lock_guard<std::mutex> wake(g_sweeper_mutex);
@@ -248,6 +351,16 @@ void ConnectionPool::give_back(int fd) noexcept {
 void ConnectionPool::discard(int fd) noexcept {
     close_fd(fd);
     --shared->open;
+    std::lock_guard<std::mutex> lock(idle->mutex);
+    --idle->busy;
+    // Room for a waiting request of this child to connect anew (unless it
+    // is meant for a child that keeps none).
+    if (!idle->waiters.empty() && shared->starved.load() == 0) {
+        Idle::Waiter* w = idle->waiters.front();
+        idle->waiters.pop_front();
+        w->room = true;
+        w->cv.notify_one();
+    }
 }
 
 bool ConnectionPool::note_closed_by_app() noexcept {
@@ -284,17 +397,21 @@ void ConnectionPool::learn_capacity(server_rec* s, const App& app) noexcept {
 
 bool ConnectionPool::sweep(apr_time_t now) noexcept {
     if (!idle) return false;
-    // Another child's one-off connection since the last sweep (however
-    // short it was) means the kept ones are in somebody's way; this
-    // child's own one-offs get its kept connections when they are free.
+    // A one-off connection in flight means the kept ones are in its way
+    // (it waits in the app's listen queue): all idle ones go. Another
+    // child's request that waited for room or for long (or a one-off that
+    // came and went) since the last sweep: the ones idle for a while go,
+    // for some time; this child's own requests get its connections anyway.
     const unsigned seen = shared->wanted.load() - idle->own_wanted.load();
-    const bool wanted = seen != idle->wanted_seen || shared->waiting.load() > 0;
+    const bool one_off = shared->waiting.load() > 0;
     std::lock_guard<std::mutex> lock(idle->mutex);
+    if (seen != idle->wanted_seen) idle->release_until = now + 2 * kIdleBeforeRelease;
     idle->wanted_seen = seen;
     if (idle->entries.empty()) return false;
+    const bool wanted = now < idle->release_until;
     std::size_t keep = 0;
     for (const Idle::Entry& e : idle->entries) {
-        if (wanted || now - e.since > kIdleExpiry) {
+        if (one_off || (wanted && now - e.since >= kIdleBeforeRelease) || now - e.since > kIdleExpiry) {
             close_fd(e.fd);
             --shared->open;
         } else {

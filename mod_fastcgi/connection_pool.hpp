@@ -8,12 +8,16 @@
 // serve at once (-max-conns; for a static app its -processes; for an
 // external one what it answers to FCGI_GET_VALUES, asked once in the
 // background, or 1), counted across all httpd children in shared
-// memory. A request that finds no idle connection and no room opens a
-// one-off connection (no FCGI_KEEP_CONN) and counts itself as waiting;
-// while anyone waits, kept connections are closed instead of kept idle, by
-// the request that finishes with one or by each child's sweeper thread
-// within a few milliseconds. Idle connections are also closed after
-// kIdleExpiry.
+// memory. A request that finds no idle connection and no room waits for
+// one of its own child's kept connections to come back (as it would wait
+// in the app's listen queue, but the connection stays open); in a child
+// that keeps none in use, it waits for room while the other children close
+// theirs as they finish with them. After kHandOverWait it opens a one-off
+// connection (no FCGI_KEEP_CONN) and counts itself as waiting. While a
+// one-off waits, kept connections are closed instead of kept idle or
+// handed over, by the request that finishes with one or by each child's
+// sweeper thread within a few milliseconds. Idle
+// connections are also closed after kIdleExpiry.
 //
 // Lifetime: the shared counters live in pconf (one set per configuration
 // generation, created before the children fork); each child's idle lists
@@ -30,6 +34,9 @@ class ConnectionPool {
 public:
     /// How long a connection may stay idle in the pool.
     static constexpr apr_interval_time_t kIdleExpiry = apr_time_from_sec(3);
+    /// How long a request waits for a kept connection of its child before
+    /// it opens a one-off connection instead.
+    static constexpr apr_interval_time_t kHandOverWait = apr_time_from_sec(1);
 
     /// post_config, in the parent: a slot for every app that reuses
     /// connections. Returns OK or an error status.
@@ -49,8 +56,22 @@ public:
     /// Room for one more kept connection: true (and counted) or false
     /// (also while nobody knows yet what the app can serve).
     bool reserve() noexcept;
-    /// A kept connection after a clean exchange: kept idle, or closed when
-    /// someone waits for the application.
+    /// What one request's waits for a kept connection have told the pool.
+    struct Wait {
+        bool announced = false;  ///< the other children were told
+        bool starving = false;   ///< counted as waiting for room
+        bool waited = false;     ///< waited for one of its child's once
+    };
+    /// No idle connection and no room: waits a little for one of this
+    /// child's kept connections to come back (`handed`, first come first
+    /// served; 10 ms, then 50 ms at most) or, when this child has none in use, for room
+    /// (1 ms, `handed` -1: try again). False when `deadline` passed: the
+    /// request then opens a one-off connection. end_wait() once done.
+    bool await_return(apr_time_t deadline, Wait& wait, int& handed) noexcept;
+    void end_wait(Wait& wait) noexcept;
+    /// A kept connection after a clean exchange: handed to a request of
+    /// this child that waits for one, kept idle, or closed when a one-off
+    /// connection waits for the application.
     void give_back(int fd) noexcept;
     /// A kept connection that may not be reused: closed and uncounted.
     void discard(int fd) noexcept;

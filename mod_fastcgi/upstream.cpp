@@ -90,15 +90,24 @@ apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
     pool_ = ConnectionPool::of(app);
     const bool keeps = pool_ && app.config.reuses_connections();
     if (keeps && may_reuse) {
-        bool gave_up = false;
-        fd_ = pool_->take_idle(gave_up);
-        if (gave_up) log_gave_up(r, app);
+        const apr_time_t deadline = apr_time_now() + ConnectionPool::kHandOverWait;
+        ConnectionPool::Wait wait;
+        for (;;) {
+            bool gave_up = false;
+            fd_ = pool_->take_idle(gave_up);
+            if (gave_up) log_gave_up(r, app);
+            if (fd_ >= 0 || (keep_ = pool_->reserve())) break;
+            // false: waited long enough, a one-off connection it is
+            if (!pool_->await_return(deadline, wait, fd_) || fd_ >= 0) break;
+        }
+        pool_->end_wait(wait);
         if (fd_ >= 0) {
             keep_ = reused_ = true;
             return APR_SUCCESS;
         }
+    } else {
+        keep_ = keeps && pool_->reserve();
     }
-    keep_ = keeps && pool_->reserve();
     const apr_interval_time_t timeout = apr_time_from_sec(app.config.app_conn_timeout);
     apr_status_t rv = APR_SUCCESS;
     fd_ = connect_to(app, timeout, rv);

@@ -18,10 +18,10 @@ use POSIX ();
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time);
 
-plan tests => 32, need_module 'fastcgi';
+plan tests => 34, need_module 'fastcgi';
 
 my $start_mark = log_mark();
-start_apps(qw(c c_tcp raw perl));
+start_apps(qw(c c4 c_tcp raw perl));
 start_apps('go') if have_go();
 start_apps('php') if have_php_cgi();
 my $base = 'http://' . server_host() . ':' . server_port();
@@ -192,6 +192,38 @@ sub settles { my @l = @_[-3 .. -1]; return (distinct(@l) == 1 && $l[0] =~ /^\d/)
     ok t_cmp($total, 192, '64 clients x 3 requests to a -processes 1 static app: all answered');
     # 192 requests of 5 ms each, served one at a time: about 1 s of work.
     ok t_cmp($elapsed < 15 ? 1 : 0, 1, sprintf('... within 15 s (%.1f s): kept connections never starve it', $elapsed));
+}
+
+# ---- kept connections stay kept under parallel load
+# Twice as many clients as the app serves at once (-max-conns 4): a request
+# that finds the kept connections busy waits for one of its httpd child's
+# to come back (or, in a child that keeps none, for room), instead of
+# opening a one-off connection that waits in the app's listen queue.
+{
+    my @pids;
+    pipe(my $rd, my $wr) or die;
+    for my $i (1 .. 8) {
+        my $pid = fork // die;
+        if ($pid == 0) {
+            close $rd;
+            my @ids;
+            for (1 .. 20) {
+                my $r = http(path => "/ext/keep4.fcgi?conn&sleep=2", timeout => 30);
+                push @ids, $r->{status} == 200 && $r->{body} =~ /^conn=(\d+:\d+)$/m ? $1 : "fail:$r->{status}";
+            }
+            syswrite $wr, "@ids\n";
+            POSIX::_exit(0);
+        }
+        push @pids, $pid;
+    }
+    close $wr;
+    my @ids = map { split ' ' } <$rd>;
+    waitpid($_, 0) for @pids;
+    ok t_cmp(scalar(grep { /^\d/ } @ids), 160, '8 clients x 20 requests to an app with -max-conns 4: all answered');
+    my $conns = distinct(@ids);
+    # new connections only while the kept ones settle among httpd's
+    # children; before, about every request that found them busy opened one
+    ok t_cmp($conns <= 32 ? 1 : 0, 1, "... over few connections: $conns for 160 requests");
 }
 
 # ---- what the apps say they can serve (FCGI_GET_VALUES), logged once

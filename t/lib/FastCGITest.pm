@@ -91,6 +91,10 @@ sub app_specs {
         c       => { addr => "$ipc/c.sock",
                      cmd  => [ "$bin/responder", '-n', 4, "$ipc/c.sock" ],
                      env  => { FCGI_TEST_LOG => $reqlog } },
+        # four workers kept by -max-conns 4: t/keep_conn.t under parallel load
+        c4      => { addr => "$ipc/c4.sock",
+                     cmd  => [ "$bin/responder", '-n', 4, "$ipc/c4.sock" ],
+                     env  => { FCGI_TEST_LOG => $reqlog } },
         # one worker: t/sendfile.t shows the app is free during a download
         sf      => { addr => "$ipc/sf.sock",
                      cmd  => [ "$bin/responder", '-n', 1, "$ipc/sf.sock" ],
