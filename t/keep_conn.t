@@ -166,28 +166,19 @@ sub settles { my @l = @_[-3 .. -1]; return (distinct(@l) == 1 && $l[0] =~ /^\d/)
 # ---- a one-process static app under 64 parallel clients
 {
     my $t0 = time;
-    my @pids;
-    pipe(my $rd, my $wr) or die;
-    for my $i (1 .. 64) {
-        my $pid = fork // die;
-        if ($pid == 0) {
-            close $rd;
-            # one TCP connection per request: under this load mpm_event closes
-            # idle keep-alive client connections, which LWP would report as 500
-            my $ok = 0;
-            for (1 .. 3) {
-                my $r = http(path => "/static1/resp?sleep=5&write=ok$i", timeout => 30);
-                $ok++ if $r->{status} == 200 && $r->{body} eq "ok$i";
-            }
-            syswrite $wr, "$ok\n";
-            POSIX::_exit(0);
+    # one TCP connection per request: under this load mpm_event closes idle
+    # keep-alive client connections, which LWP would report as 500
+    my @ok = in_children(64, sub {
+        my ($i) = @_;
+        my $ok = 0;
+        for (1 .. 3) {
+            my $r = http(path => "/static1/resp?sleep=5&write=ok$i", timeout => 30);
+            $ok++ if $r->{status} == 200 && $r->{body} eq "ok$i";
         }
-        push @pids, $pid;
-    }
-    close $wr;
+        return $ok;
+    });
     my $total = 0;
-    while (my $line = <$rd>) { $total += $line }
-    waitpid($_, 0) for @pids;
+    $total += $_ for @ok;
     my $elapsed = time - $t0;
     ok t_cmp($total, 192, '64 clients x 3 requests to a -processes 1 static app: all answered');
     # 192 requests of 5 ms each, served one at a time: about 1 s of work.
@@ -200,25 +191,14 @@ sub settles { my @l = @_[-3 .. -1]; return (distinct(@l) == 1 && $l[0] =~ /^\d/)
 # to come back (or, in a child that keeps none, for room), instead of
 # opening a one-off connection that waits in the app's listen queue.
 {
-    my @pids;
-    pipe(my $rd, my $wr) or die;
-    for my $i (1 .. 8) {
-        my $pid = fork // die;
-        if ($pid == 0) {
-            close $rd;
-            my @ids;
-            for (1 .. 20) {
-                my $r = http(path => "/ext/keep4.fcgi?conn&sleep=2", timeout => 30);
-                push @ids, $r->{status} == 200 && $r->{body} =~ /^conn=(\d+:\d+)$/m ? $1 : "fail:$r->{status}";
-            }
-            syswrite $wr, "@ids\n";
-            POSIX::_exit(0);
+    my @ids = map { split ' ' } in_children(8, sub {
+        my @ids;
+        for (1 .. 20) {
+            my $r = http(path => "/ext/keep4.fcgi?conn&sleep=2", timeout => 30);
+            push @ids, $r->{status} == 200 && $r->{body} =~ /^conn=(\d+:\d+)$/m ? $1 : "fail:$r->{status}";
         }
-        push @pids, $pid;
-    }
-    close $wr;
-    my @ids = map { split ' ' } <$rd>;
-    waitpid($_, 0) for @pids;
+        return "@ids";
+    });
     ok t_cmp(scalar(grep { /^\d/ } @ids), 160, '8 clients x 20 requests to an app with -max-conns 4: all answered');
     my $conns = distinct(@ids);
     # new connections only while the kept ones settle among httpd's

@@ -35,7 +35,7 @@ our @EXPORT = qw(
     httpd_pid httpd_children httpd_descendants fd_count rss_kb children_rss_kb
     children_rss_map rss_sample rss_growth
     leak_check crash_check app_request_log_mark app_requests_since
-    server_host server_port hdr timed
+    server_host server_port hdr timed in_children
 );
 
 $SIG{PIPE} = 'IGNORE';
@@ -597,6 +597,37 @@ sub env_lines {
 
 # ---------------------------------------------------------- raw HTTP ---
 #
+# in_children($n, sub { my ($i) = @_; ...; return $line }) runs the sub in
+# $n forked processes at once (for parallel clients) and returns what each
+# returned (one line, no newline), in the order of $i = 1 .. $n.
+sub in_children {
+    my ($n, $work) = @_;
+    my @kids;
+    for my $i (1 .. $n) {
+        pipe(my $rd, my $wr) or die "pipe: $!";
+        my $pid = fork // die "fork: $!";
+        if ($pid == 0) {
+            close $rd;
+            my $line = eval { $work->($i) } // "died: $@";
+            $line =~ s/\n/ /g;
+            syswrite $wr, "$line\n";
+            POSIX::_exit(0);
+        }
+        close $wr;
+        push @kids, [$pid, $rd];
+    }
+    my @out;
+    for (@kids) {
+        my ($pid, $rd) = @$_;
+        my $line = <$rd> // '';
+        chomp $line;
+        close $rd;
+        waitpid($pid, 0);
+        push @out, $line;
+    }
+    return @out;
+}
+
 # http(%o) sends one request on a fresh connection and parses the answer.
 #   method (GET), path (/), version ('1.1'), headers => [name => value, ...],
 #   body (bytes), chunked => CHUNKSIZE (send body with Transfer-Encoding: chunked),
