@@ -11,6 +11,7 @@
 
 #include "app_registry.hpp"
 #include "balancer.hpp"
+#include "fastcgi/gather_queue.hpp"
 #include "fastcgi/record.hpp"
 #include "outcome.hpp"
 #include "request_body.hpp"
@@ -69,8 +70,9 @@ private:
     Upstream upstream_;
     RecordDecoder decoder_;
     StderrLog stderr_;
-    std::string out_;
-    std::size_t out_pos_ = 0;
+    std::string out_;      ///< the head (BEGIN_REQUEST, PARAMS, and an empty STDIN without a body)
+    GatherQueue queue_;    ///< what is still to be sent: the rest of out_, then the body's records
+    std::size_t sent_ = 0; ///< bytes sent on this connection
     bool sending_ = true;
     bool body_done_ = false;
     bool heard_ = false;  ///< the app has sent something
