@@ -222,6 +222,13 @@ Outcome Exchange::converse(std::string head) {
     queue_.clear();
     queue_.push(out_.data(), out_.size());
     sent_ = 0;
+    // A body over a Unix socket: a send buffer that holds several pieces, so
+    // that httpd is not woken for every few KiB the app reads (TCP sizes its
+    // buffers itself, and setting one would stop that).
+    if (body_ && !target_->socket_path.empty()) {
+        const int size = static_cast<int>(kUnixSendBuffer);
+        ::setsockopt(upstream_.fd(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
     int client_fd = -1;
     if (apr_socket_t* client = body_ ? body_->pollable_socket() : nullptr) {
         apr_os_sock_t os = -1;

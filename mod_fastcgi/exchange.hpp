@@ -24,6 +24,9 @@ namespace fastcgi::httpd {
 class Exchange {
 public:
     static constexpr apr_size_t kReadSize = 64 * 1024;
+    /// SO_SNDBUF asked for a request body over a Unix socket (the kernel
+    /// caps it at net.core.wmem_max).
+    static constexpr apr_size_t kUnixSendBuffer = 1024 * 1024;
 
     Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body);
 
