@@ -27,10 +27,10 @@ sub fnv1a {                   # 32-bit FNV-1a, as bench/hello.c answers a POST
 # http_request(port, method, path, body): (status, {lc header => value}, body)
 # HTTP/1.0 with Connection: close, so the body ends with the connection.
 sub http_request {
-    my ($port, $method, $path, $body) = @_;
+    my ($port, $method, $path, $body, $extra_headers) = @_;    # extra_headers: "Name: value\r\n" lines
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp', Timeout => 10)
         or return;
-    my $req = "$method $path HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    my $req = "$method $path HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: close\r\n" . ($extra_headers // '');
     $req .= "Content-Type: application/octet-stream\r\nContent-Length: " . length($body) . "\r\n" if defined $body;
     print {$s} $req, "\r\n", $body // '';
     my $all = '';

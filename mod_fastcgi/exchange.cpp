@@ -3,6 +3,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -206,20 +207,28 @@ std::string Exchange::take_head() {
     // A request without a body: out_ still holds the head and its empty
     // FCGI_STDIN, which converse() appends again.
     out_.resize(head_size_);
-    out_pos_ = 0;
     return std::move(out_);
 }
 
 Outcome Exchange::converse(std::string head) {
     connected_at_ = apr_time_now();
     out_ = std::move(head);
-    out_pos_ = 0;
     head_size_ = out_.size();
     // The head starts with BEGIN_REQUEST; its flags byte says whether the
     // app is to keep the connection, which is known only now.
     out_[kHeaderSize + 2] = upstream_.keep() ? static_cast<char>(kKeepConn) : 0;
     body_done_ = body_ == nullptr;
     if (body_done_) append_record(out_, RecordType::Stdin, kRequestId, {});
+    queue_.clear();
+    queue_.push(out_.data(), out_.size());
+    sent_ = 0;
+    // A body over a Unix socket: a send buffer that holds several pieces, so
+    // that httpd is not woken for every few KiB the app reads (TCP sizes its
+    // buffers itself, and setting one would stop that).
+    if (body_ && !target_->socket_path.empty()) {
+        const int size = static_cast<int>(kUnixSendBuffer);
+        ::setsockopt(upstream_.fd(), SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    }
     int client_fd = -1;
     if (apr_socket_t* client = body_ ? body_->pollable_socket() : nullptr) {
         apr_os_sock_t os = -1;
@@ -241,7 +250,7 @@ Outcome Exchange::converse(std::string head) {
             Outcome o = fill_and_send(want_client, last_progress);
             if (o.failure != Failure::None) return o;
         }
-        const bool want_write = sending_ && out_pos_ < out_.size();
+        const bool want_write = sending_ && !queue_.empty();
         // All framed bytes went out and more body is at hand: only look
         // whether the app said something, then frame the next piece.
         const bool more_body = sending_ && !want_write && !want_client && !body_done_;
@@ -280,11 +289,12 @@ Outcome Exchange::converse(std::string head) {
 }
 
 Outcome Exchange::fill_and_send(bool& want_client, apr_time_t& last_progress) {
-    if (out_pos_ == out_.size() && !body_done_) {
-        out_.clear();
-        out_pos_ = 0;
+    // The next piece of the body is queued once the previous one is out,
+    // behind what is left of the head (so the first goes with the head).
+    const std::size_t head_left = sent_ < out_.size() ? out_.size() - sent_ : 0;
+    if (!body_done_ && queue_.size() == head_left) {
         const apr_read_type_e block = body_->pollable_socket() ? APR_NONBLOCK_READ : APR_BLOCK_READ;
-        const apr_status_t rv = body_->next(out_, body_done_, block);
+        const apr_status_t rv = body_->next(queue_, body_done_, block);
         if (APR_STATUS_IS_EAGAIN(rv)) {
             want_client = true;
             return {};
@@ -293,11 +303,15 @@ Outcome Exchange::fill_and_send(bool& want_client, apr_time_t& last_progress) {
             return fail(r_->connection->aborted ? Failure::ClientAborted : Failure::ClientBodyError, rv, "");
         last_progress = apr_time_now();
     }
-    while (out_pos_ < out_.size()) {
-        const ssize_t len = ::send(upstream_.fd(), out_.data() + out_pos_, out_.size() - out_pos_,
-                                   MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (!queue_.empty()) {
+        iovec iov[GatherQueue::kMaxSpans];
+        msghdr m{};
+        m.msg_iov = iov;
+        m.msg_iovlen = queue_.to_iovec(iov, GatherQueue::kMaxSpans);
+        const ssize_t len = ::sendmsg(upstream_.fd(), &m, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (len > 0) {
-            out_pos_ += static_cast<std::size_t>(len);
+            queue_.consume(static_cast<std::size_t>(len));
+            sent_ += static_cast<std::size_t>(len);
             last_progress = apr_time_now();
             continue;
         }
@@ -308,7 +322,7 @@ Outcome Exchange::fill_and_send(bool& want_client, apr_time_t& last_progress) {
             const apr_status_t rv = APR_FROM_OS_ERROR(err);
             // A kept connection the app had closed before this request: not
             // one byte of it went out, so the app cannot have seen it.
-            if (upstream_.reused() && out_pos_ == 0 && (err == EPIPE || err == ECONNRESET))
+            if (upstream_.reused() && sent_ == 0 && (err == EPIPE || err == ECONNRESET))
                 return {Failure::StaleConnection, rv, ""};
             // The app stopped reading (it may have answered without reading
             // all its input): stop sending and read what it says.
@@ -318,7 +332,7 @@ Outcome Exchange::fill_and_send(bool& want_client, apr_time_t& last_progress) {
             return {};
         }
     }
-    if (body_done_ && out_pos_ == out_.size()) sending_ = false;
+    if (body_done_ && queue_.empty()) sending_ = false;
     return {};
 }
 

@@ -11,6 +11,7 @@
 
 #include "app_registry.hpp"
 #include "balancer.hpp"
+#include "fastcgi/gather_queue.hpp"
 #include "fastcgi/record.hpp"
 #include "outcome.hpp"
 #include "request_body.hpp"
@@ -23,6 +24,9 @@ namespace fastcgi::httpd {
 class Exchange {
 public:
     static constexpr apr_size_t kReadSize = 64 * 1024;
+    /// SO_SNDBUF asked for a request body over a Unix socket (the kernel
+    /// caps it at net.core.wmem_max).
+    static constexpr apr_size_t kUnixSendBuffer = 1024 * 1024;
 
     Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body);
 
@@ -69,8 +73,9 @@ private:
     Upstream upstream_;
     RecordDecoder decoder_;
     StderrLog stderr_;
-    std::string out_;
-    std::size_t out_pos_ = 0;
+    std::string out_;      ///< the head (BEGIN_REQUEST, PARAMS, and an empty STDIN without a body)
+    GatherQueue queue_;    ///< what is still to be sent: the rest of out_, then the body's records
+    std::size_t sent_ = 0; ///< bytes sent on this connection
     bool sending_ = true;
     bool body_done_ = false;
     bool heard_ = false;  ///< the app has sent something

@@ -19,6 +19,7 @@ my $tests = @sizes * @apps * 2    # Content-Length bodies
           + 1                     # RSS with a 20 MB chunked upload
           + 1                     # no spool file left behind
           + 1                     # app that does not read its body
+          + 2                     # over HTTP/2 (h2c)
           + 6                     # LimitRequestBody
           + 2 + 2;                # leaks, crash, errors
 plan tests => $tests, need_module 'fastcgi';
@@ -131,6 +132,29 @@ if ($have_go) {
     my $r = http(method => 'POST', path => '/ext/c.fcgi?write=noread', body => substr($big, 0, 5 * 1048576),
                  timeout => 30);
     ok t_cmp("$r->{status} $r->{body}", '200 noread', 'app ignores a 5 MB body: response delivered');
+}
+
+# ---- over HTTP/2 (h2c, prior knowledge): a stream has no socket of its own,
+# so the body is read from mod_http2 with blocking reads, piece by piece
+SKIP: {
+    skip 'mod_http2 or an h2-capable curl missing', 2
+        unless Apache::Test::have_module('http2') && `curl --version 2>/dev/null` =~ /nghttp2/;
+    Apache::TestRequest::module('h2c');
+    my $hp = Apache::TestRequest::hostport();
+    Apache::TestRequest::module('default');
+    my $n = 3 * 1048576 + 7;
+    my $file = Apache::Test::vars('t_dir') . '/h2-body.bin';
+    open my $f, '>:raw', $file or die "$file: $!";
+    print {$f} substr($big, 0, $n);
+    close $f;
+    my $out = `curl -s --http2-prior-knowledge -D - -H 'Content-Type: application/octet-stream' --data-binary '\@$file' 'http://$hp/ext/c.fcgi?echo'`;
+    unlink $file;
+    my ($head, $body) = split /\r\n\r\n/, $out, 2;
+    $head //= '';
+    my ($len) = $head =~ /^x-stdin-length:\s*(\d+)/mi;
+    ok t_cmp(($head =~ m{^HTTP/2 200}m ? 200 : 0) . ' ' . ($len // 'none'), "200 $n",
+             'h2c: 3 MiB body: status and X-Stdin-Length');
+    ok t_cmp(md5_hex($body // ''), md5_hex(substr($big, 0, $n)), 'h2c: echoed bytes identical (md5)');
 }
 
 # ---- a large chunked body is spooled, not kept in memory
