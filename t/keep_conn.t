@@ -202,8 +202,9 @@ sub settles { my @l = @_[-3 .. -1]; return (distinct(@l) == 1 && $l[0] =~ /^\d/)
     ok t_cmp(scalar(grep { /^\d/ } @ids), 160, '8 clients x 20 requests to an app with -max-conns 4: all answered');
     my $conns = distinct(@ids);
     # new connections only while the kept ones settle among httpd's
-    # children; before, about every request that found them busy opened one
-    ok t_cmp($conns <= 32 ? 1 : 0, 1, "... over few connections: $conns for 160 requests");
+    # children (and as the MPM starts and stops children): 5-30 here; before,
+    # about every request that found them busy opened one (146-154)
+    ok t_cmp($conns <= 80 ? 1 : 0, 1, "... over few connections: $conns for 160 requests (at most half)");
 }
 
 # ---- what the apps say they can serve (FCGI_GET_VALUES), logged once
