@@ -27,8 +27,7 @@ namespace fastcgi::httpd {
 struct ConnectionPool::Shared {
     std::atomic<int> open{0};      ///< kept connections, in use or idle
     std::atomic<int> waiting{0};   ///< one-off connections in flight
-    std::atomic<int> starved{0};   ///< requests waiting for room, in children that keep none in use
-    std::atomic<int> released{0};  ///< kept connections closed for them (one each)
+    std::atomic<int> owed{0};      ///< kept connections to close: room borrowed beyond the bound
     std::atomic<unsigned> wanted{0};  ///< one-off connections ever opened (seen by sweepers)
     std::atomic<int> capacity{0};  ///< 0 unknown, -1 being asked, else the bound
     std::atomic<apr_time_t> next_question{0};  ///< when to ask an app that was not up
@@ -42,24 +41,15 @@ constexpr int kClosesBeforeGivingUp = 3;
 /// once idle this long: a child with steady traffic would reuse them.
 constexpr apr_interval_time_t kIdleBeforeRelease = apr_time_from_msec(10);
 
-/// One request stops waiting for room; the connection closed for it, if
-/// any, is accounted for (never below zero).
-void stop_starving(ConnectionPool::Shared& shared) noexcept {
-    --shared.starved;
-    int r = shared.released.load();
-    while (r > shared.starved.load() && !shared.released.compare_exchange_weak(r, r - 1)) {
-    }
-}
-
-/// Whether a kept connection that comes back is to be closed for a request
-/// waiting for room; claims that request (one close each).
-bool release_for_starved(ConnectionPool::Shared& shared) noexcept {
-    int r = shared.released.load();
-    while (r < shared.starved.load())
-        if (shared.released.compare_exchange_weak(r, r + 1)) return true;
+/// Whether a kept connection that comes back (or an idle one) is to be
+/// closed to pay back room another child borrowed (one close each).
+bool pay_owed(ConnectionPool::Shared& shared) noexcept {
+    int owed = shared.owed.load();
+    while (owed > 0)
+        if (shared.owed.compare_exchange_weak(owed, owed - 1)) return true;
     return false;
 }
-}
+}  // namespace
 
 struct ConnectionPool::Idle {
     struct Entry {
@@ -183,7 +173,7 @@ struct ChildPools {
             // of another child's request), else until one is.
             std::unique_lock<std::mutex> lock(g_sweeper_mutex);
             g_sweeper_dozing = !any_idle;
-            g_sweeper_wake.wait_for(lock, std::chrono::milliseconds(any_idle ? 5 : 100),
+            g_sweeper_wake.wait_for(lock, std::chrono::milliseconds(any_idle ? 1 : 100),
                                     [this, any_idle] { return stop.load() || (!any_idle && !g_sweeper_dozing); });
             g_sweeper_dozing = false;
         }
@@ -269,38 +259,31 @@ bool ConnectionPool::reserve() noexcept {
     return false;
 }
 
-bool ConnectionPool::await_return(apr_time_t deadline, Wait& wait, int& handed) noexcept {
+ConnectionPool::Turn ConnectionPool::await_return(apr_time_t deadline, Wait& wait, int& handed) noexcept {
     handed = -1;
-    if (shared->capacity.load() <= 0) return false;  // nothing is kept: nothing to wait for
+    if (shared->capacity.load() <= 0) return Turn::OneOff;  // nothing is kept: nothing to wait for
     std::unique_lock<std::mutex> lock(idle->mutex);
-    if (!idle->entries.empty()) return true;
+    if (!idle->entries.empty()) return Turn::Retry;
     const apr_time_t now = apr_time_now();
-    if (now >= deadline) return false;  // a one-off connection it is
-    // A request of a child that keeps none in use, or one that already
-    // waited a while for its own: the other children close their idle kept
-    // connections for it (their sweepers see `wanted` move), which makes
-    // room for reserve().
+    if (now >= deadline) return Turn::OneOff;
+    // A request that already waited a while for its child's: the other
+    // children close their idle kept connections for it (their sweepers see
+    // `wanted` move), which makes room for reserve().
     if (!wait.announced && (idle->busy == 0 || wait.waited)) {
         ++idle->own_wanted;
         ++shared->wanted;
         wait.announced = true;
     }
     if (idle->busy == 0) {
-        // Nothing of this child's will come back: the other children close
-        // their kept connections as they finish with them, instead of
-        // handing them over, until this request finds room.
-        if (!wait.starving) {
-            ++shared->starved;
-            wait.starving = true;
-        }
-        lock.unlock();
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        return true;
-    }
-    if (wait.starving) {
-        // This child has one in use now: wait for it like the others.
-        stop_starving(*shared);
-        wait.starving = false;
+        // Nothing of this child's will come back. It borrows room beyond
+        // the bound and connects (that waits in the app's listen queue, as
+        // a one-off would); another child closes one kept connection as
+        // soon as one is idle or done, which frees an app process for it
+        // and pays the room back.
+        ++shared->open;
+        ++shared->owed;
+        ++idle->busy;
+        return Turn::Borrowed;
     }
     Idle::Waiter w;
     idle->waiters.push_back(&w);
@@ -311,19 +294,18 @@ bool ConnectionPool::await_return(apr_time_t deadline, Wait& wait, int& handed) 
     w.cv.wait_for(lock, std::chrono::microseconds(most), [&w] { return w.fd >= 0 || w.room; });
     if (w.fd < 0 && !w.room) std::erase(idle->waiters, &w);
     handed = w.fd;
-    return true;
+    return handed >= 0 ? Turn::Handed : Turn::Retry;
 }
 
-void ConnectionPool::end_wait(Wait& wait) noexcept {
-    if (wait.starving) stop_starving(*shared);
-    wait.starving = false;
+void ConnectionPool::forgive(bool borrowed) noexcept {
+    if (borrowed) pay_owed(*shared);
 }
 
 void ConnectionPool::give_back(int fd) noexcept {
     // A one-off connection waits in the app's listen queue (any child's),
     // or a request of a child that keeps none waits for room: they go
     // first, so this one is closed to free an app process.
-    if (shared->waiting.load() > 0 || release_for_starved(*shared)) {
+    if (shared->waiting.load() > 0 || pay_owed(*shared)) {
         discard(fd);
         return;
     }
@@ -355,7 +337,7 @@ void ConnectionPool::discard(int fd) noexcept {
     --idle->busy;
     // Room for a waiting request of this child to connect anew (unless it
     // is meant for a child that keeps none).
-    if (!idle->waiters.empty() && shared->starved.load() == 0) {
+    if (!idle->waiters.empty() && shared->owed.load() == 0) {
         Idle::Waiter* w = idle->waiters.front();
         idle->waiters.pop_front();
         w->room = true;
@@ -411,7 +393,9 @@ bool ConnectionPool::sweep(apr_time_t now) noexcept {
     const bool wanted = now < idle->release_until;
     std::size_t keep = 0;
     for (const Idle::Entry& e : idle->entries) {
-        if (one_off || (wanted && now - e.since >= kIdleBeforeRelease) || now - e.since > kIdleExpiry) {
+        // Room another child borrowed: one idle connection pays it back.
+        if (one_off || now - e.since > kIdleExpiry || (wanted && now - e.since >= kIdleBeforeRelease) ||
+            pay_owed(*shared)) {
             close_fd(e.fd);
             --shared->open;
         } else {

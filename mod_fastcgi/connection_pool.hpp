@@ -11,12 +11,12 @@
 // memory. A request that finds no idle connection and no room waits for
 // one of its own child's kept connections to come back (as it would wait
 // in the app's listen queue, but the connection stays open); in a child
-// that keeps none in use, it waits for room while the other children close
-// theirs as they finish with them. After kHandOverWait it opens a one-off
-// connection (no FCGI_KEEP_CONN) and counts itself as waiting. While a
-// one-off waits, kept connections are closed instead of kept idle or
-// handed over, by the request that finishes with one or by each child's
-// sweeper thread within a few milliseconds. Idle
+// that keeps none in use, it borrows room and connects, and another child
+// closes one of its kept connections as soon as it is idle or done. After
+// kHandOverWait a request opens a one-off connection (no FCGI_KEEP_CONN)
+// and counts itself as waiting. While a one-off waits, kept connections are
+// closed instead of kept idle or handed over, by the request that finishes
+// with one or by each child's sweeper thread within a few milliseconds. Idle
 // connections are also closed after kIdleExpiry.
 //
 // Lifetime: the shared counters live in pconf (one set per configuration
@@ -59,16 +59,22 @@ public:
     /// What one request's waits for a kept connection have told the pool.
     struct Wait {
         bool announced = false;  ///< the other children were told
-        bool starving = false;   ///< counted as waiting for room
         bool waited = false;     ///< waited for one of its child's once
     };
+    enum class Turn {
+        Handed,    ///< one of this child's came back: `handed`
+        Retry,     ///< look for an idle one or room again
+        Borrowed,  ///< this child keeps none: connect, room was borrowed
+        OneOff,    ///< waited long enough (or nothing is kept): a one-off
+    };
     /// No idle connection and no room: waits a little for one of this
-    /// child's kept connections to come back (`handed`, first come first
-    /// served; 10 ms, then 50 ms at most) or, when this child has none in use, for room
-    /// (1 ms, `handed` -1: try again). False when `deadline` passed: the
-    /// request then opens a one-off connection. end_wait() once done.
-    bool await_return(apr_time_t deadline, Wait& wait, int& handed) noexcept;
-    void end_wait(Wait& wait) noexcept;
+    /// child's kept connections to come back (first come first served;
+    /// 10 ms, then 50 ms at most, then Retry). In a child that keeps none
+    /// in use, borrows room beyond the bound at once: another child closes
+    /// one of its kept connections for it. OneOff once `deadline` passed.
+    Turn await_return(apr_time_t deadline, Wait& wait, int& handed) noexcept;
+    /// The connection a Borrowed turn was for could not be opened.
+    void forgive(bool borrowed) noexcept;
     /// A kept connection after a clean exchange: handed to a request of
     /// this child that waits for one, kept idle, or closed when a one-off
     /// connection waits for the application.

@@ -89,6 +89,7 @@ apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
     finish(false);
     pool_ = ConnectionPool::of(app);
     const bool keeps = pool_ && app.config.reuses_connections();
+    bool borrowed = false;
     if (keeps && may_reuse) {
         const apr_time_t deadline = apr_time_now() + ConnectionPool::kHandOverWait;
         ConnectionPool::Wait wait;
@@ -97,10 +98,11 @@ apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
             fd_ = pool_->take_idle(gave_up);
             if (gave_up) log_gave_up(r, app);
             if (fd_ >= 0 || (keep_ = pool_->reserve())) break;
-            // false: waited long enough, a one-off connection it is
-            if (!pool_->await_return(deadline, wait, fd_) || fd_ >= 0) break;
+            const ConnectionPool::Turn turn = pool_->await_return(deadline, wait, fd_);
+            if (turn == ConnectionPool::Turn::Retry) continue;
+            borrowed = keep_ = turn == ConnectionPool::Turn::Borrowed;
+            break;  // Handed (fd_), Borrowed (connect, kept) or OneOff
         }
-        pool_->end_wait(wait);
         if (fd_ >= 0) {
             keep_ = reused_ = true;
             return APR_SUCCESS;
@@ -113,6 +115,7 @@ apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
     fd_ = connect_to(app, timeout, rv);
     if (fd_ < 0) {
         if (keep_) pool_->discard(-1);
+        if (pool_) pool_->forgive(borrowed);
         keep_ = false;
         pool_ = nullptr;
         return rv;
