@@ -21,6 +21,10 @@
 // A -port application shares its port between both generations: its new
 // instances start on the same socket, and the old ones are ended, each
 // once it holds no connection, after all new ones are up.
+// From the swap (-port: from the moment the old ones may be ended) until
+// the reload is done, AppSlot::moving tells httpd children to keep no
+// connection to the app: an idle kept connection holds an old instance as
+// surely as a request does.
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -45,6 +49,11 @@ long long mtime_ns(const std::string& path) {
     struct stat st{};
     if (::stat(path.c_str(), &st) != 0) return 0;
     return static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+/// AppSlot::moving (see the top of this file), for httpd children.
+void set_moving(const Managed& a, bool on) noexcept {
+    if (a.stats) a.stats->moving.store(on ? 1 : 0, std::memory_order_relaxed);
 }
 
 std::string pids_of(const std::vector<Slot>& slots) {
@@ -108,6 +117,7 @@ void Manager::abandon_reload(Managed& a) {
     }
     a.state.slots = r.slots;
     a.retiring.reset();
+    set_moving(a, false);
 }
 
 void Manager::begin_reload(Managed& a, const char* why) {
@@ -178,6 +188,7 @@ void Manager::reload_step(Managed& a, TimePoint now) {
              a.filename.c_str(), pids_of(a.state.slots).c_str(), pids_of(r.slots).c_str());
     }
     if (!all_up && a.socket_path.empty()) return;  // -port: the old ones serve until the new ones are up
+    set_moving(a, true);
     const bool late = now - r.swapped_at >= std::chrono::seconds(cfg_.drain_timeout_s);
     std::set<pid_t> groups;
     for (const Slot& s : r.slots)
@@ -217,6 +228,7 @@ void Manager::reload_step(Managed& a, TimePoint now) {
     log_(LogLevel::Notice, 0, "FastCGI: server \"%s\": rolling reload done: instance(s) pid %s", a.filename.c_str(),
          pids_of(a.state.slots).c_str());
     a.retiring.reset();
+    set_moving(a, false);
     record();
 }
 

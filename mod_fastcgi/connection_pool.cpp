@@ -17,6 +17,7 @@
 #include <vector>
 
 
+#include "app_stats.hpp"
 #include "get_values_probe.hpp"
 #include "shared_segment.hpp"
 #include "hook_guard.hpp"
@@ -195,6 +196,7 @@ void ConnectionPool::start_child(apr_pool_t* pchild, server_rec* s) {
         if (p.idle) continue;
         p.shared = &g_shared[app->reuse_slot];
         p.idle = new Idle();
+        if (const stats::AppSlot* slot = AppStats::slot_of(*app)) p.moving_ = &slot->moving;
     }
     try {
         child->sweeper = std::thread([child, s] { child->run(s); });
@@ -230,6 +232,7 @@ ConnectionPool* ConnectionPool::of(const App& app) noexcept {
 int ConnectionPool::take_idle(bool& gave_up) noexcept {
     gave_up = false;
     std::lock_guard<std::mutex> lock(idle->mutex);
+    if (moving()) return -1;  // the sweeper closes them
     while (!idle->entries.empty()) {
         const Idle::Entry e = idle->entries.back();
         idle->entries.pop_back();
@@ -247,6 +250,7 @@ int ConnectionPool::take_idle(bool& gave_up) noexcept {
 }
 
 bool ConnectionPool::reserve() noexcept {
+    if (moving()) return false;
     const int cap = shared->capacity.load();
     if (cap <= 0) return false;  // not known yet: this request goes without
     int open = shared->open.load();
@@ -305,7 +309,7 @@ void ConnectionPool::give_back(int fd) noexcept {
     // A one-off connection waits in the app's listen queue (any child's),
     // or a request of a child that keeps none waits for room: they go
     // first, so this one is closed to free an app process.
-    if (shared->waiting.load() > 0 || pay_owed(*shared)) {
+    if (moving() || shared->waiting.load() > 0 || pay_owed(*shared)) {
         discard(fd);
         return;
     }
@@ -385,7 +389,7 @@ bool ConnectionPool::sweep(apr_time_t now) noexcept {
     // came and went) since the last sweep: the ones idle for a while go,
     // for some time; this child's own requests get its connections anyway.
     const unsigned seen = shared->wanted.load() - idle->own_wanted.load();
-    const bool one_off = shared->waiting.load() > 0;
+    const bool one_off = shared->waiting.load() > 0 || moving();
     std::lock_guard<std::mutex> lock(idle->mutex);
     if (seen != idle->wanted_seen) idle->release_until = now + 2 * kIdleBeforeRelease;
     idle->wanted_seen = seen;

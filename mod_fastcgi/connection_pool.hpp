@@ -18,12 +18,19 @@
 // closed instead of kept idle or handed over, by the request that finishes
 // with one or by each child's sweeper thread within a few milliseconds. Idle
 // connections are also closed after kIdleExpiry.
+// While the process manager moves a static app's requests to new instances
+// (a rolling reload, AppSlot::moving), nothing is kept or reused: a kept
+// connection would hold an old instance, which is ended only once it holds
+// none; idle ones are closed by the sweeper within a few milliseconds.
 //
 // Lifetime: the shared counters live in pconf (one set per configuration
 // generation, created before the children fork); each child's idle lists
 // and sweeper live in pchild. Thread-safe: a mutex per application and
 // child for the idle list, atomics for the shared counters.
 #pragma once
+
+#include <atomic>
+#include <cstdint>
 
 #include "app_registry.hpp"
 #include "httpd.hpp"
@@ -43,6 +50,10 @@ public:
     static int create(apr_pool_t* pconf, server_rec* s);
     /// child_init: this child's idle lists and its sweeper thread.
     static void start_child(apr_pool_t* pchild, server_rec* s);
+
+    /// Whether the app's requests are being moved to new instances: open
+    /// one-off connections, keep none.
+    bool moving() const noexcept { return moving_ && moving_->load(std::memory_order_relaxed) != 0; }
 
     /// The pool of `app`'s address, or nullptr when no definition of that
     /// address reuses connections. An app that does not keep connections
@@ -102,6 +113,7 @@ public:
 
     Shared* shared = nullptr;
     Idle* idle = nullptr;
+    const std::atomic<std::uint32_t>* moving_ = nullptr;  ///< the app's AppSlot::moving
 };
 
 }  // namespace fastcgi::httpd

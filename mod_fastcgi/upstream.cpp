@@ -88,7 +88,9 @@ Upstream::~Upstream() { finish(false); }
 apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
     finish(false);
     pool_ = ConnectionPool::of(app);
-    const bool keeps = pool_ && app.config.reuses_connections();
+    // While the app's requests move to new instances (a rolling reload),
+    // a one-off connection: a kept one would hold an old instance.
+    const bool keeps = pool_ && app.config.reuses_connections() && !pool_->moving();
     bool borrowed = false;
     if (keeps && may_reuse) {
         const apr_time_t deadline = apr_time_now() + ConnectionPool::kHandOverWait;

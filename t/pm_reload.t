@@ -14,6 +14,7 @@ use Apache::Test;
 use Apache::TestUtil;
 use Digest::MD5 qw(md5_hex);
 use File::Copy qw(copy);
+use LWP::UserAgent;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use FastCGITest;
@@ -21,7 +22,7 @@ use FastCGITest::PM;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
-plan tests => 30, need_module 'fastcgi';
+plan tests => 31, need_module 'fastcgi';
 
 my $h = FastCGITest::PM->new('reload');
 my $bin = app_bin();
@@ -129,6 +130,19 @@ ok t_cmp($pid_in_file, $pm, 'FastCgiIpcDir/pm.pid holds the process manager\'s p
     ok t_cmp((defined $gone && @st == 2 && $gone > $st[1]) ? 1 : 0, 1, 'no old instance ended before the second new one was up');
     my @bad = $h->unexpected_errors($m);
     ok t_cmp(scalar(@bad), 0, "no error lines (@bad)");
+    # Kept connections held the old instances until the reload told httpd
+    # to keep none; once it is done they are kept again (one client over
+    # one HTTP connection, so one httpd child: its answers settle on one
+    # app connection).
+    my $ua = LWP::UserAgent->new(keep_alive => 1, timeout => 10);
+    my @ids;
+    for (1 .. 8) {
+        my $res = $ua->get('http://127.0.0.1:' . $h->port . '/st/resp.fcgi?conn');
+        push @ids, $res->code == 200 && $res->content =~ /^conn=(\d+:\d+)$/m ? $1 : 'fail:' . $res->code;
+        sleep 0.02;
+    }
+    my %last = map { $_ => 1 } @ids[-3 .. -1];
+    ok t_cmp((keys(%last) == 1 && $ids[-1] =~ /^\d/) ? 1 : 0, 1, "after the reload, connections are kept again (@ids)");
 }
 
 # ---------------------------------------- SIGUSR2: every static app, no file touched

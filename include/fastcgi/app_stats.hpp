@@ -198,6 +198,10 @@ struct AppSlot {
     std::atomic<std::uint32_t> running{0};    ///< processes up
     std::atomic<std::uint64_t> restarts{0};   ///< spawns of a slot that had run before
     std::atomic<std::uint64_t> spawn_failures{0};
+    /// 1 while a rolling reload moves the app's requests off its old
+    /// instances: httpd children then neither keep nor reuse connections
+    /// to it, since a kept connection would hold an old instance.
+    std::atomic<std::uint32_t> moving{0};
 
     /// Sets what names the app; before it is published (claim Ready).
     void describe(AppKind k, std::string_view filename, std::string_view where, std::string_view who) noexcept {
