@@ -43,6 +43,7 @@ void* merge_auth_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
     }
     out->internal_only = add->internal_only != -1 ? add->internal_only : base->internal_only;
     merge_stderr_dir_config(p, base->stderr_log, add->stderr_log, out->stderr_log);
+    merge_handoff_dir_config(base->handoff, add->handoff, out->handoff);
     return out;
 }
 

@@ -6,9 +6,12 @@
 // It also holds the one other per-directory access setting,
 // FastCgiInternalOnly (internal_only.hpp), and what becomes of an
 // application's stderr (FastCgiStderrLevel, FastCgiStderrLimit:
-// stderr_log.hpp).
+// stderr_log.hpp), and what it does with X-Sendfile and X-Accel-Redirect
+// (FastCgiXSendfile, FastCgiXAccelRedirect, FastCgiSendfileRoot:
+// directives_handoff.hpp).
 #pragma once
 
+#include "directives_handoff.hpp"
 #include "httpd.hpp"
 #include "stderr_log.hpp"
 
@@ -31,6 +34,7 @@ struct AuthDirConfig {
     AuthSetting roles[kAuthRoles];
     int internal_only = -1;  ///< FastCgiInternalOnly (internal_only.hpp): -1 unset (Off), 0/1
     StderrDirConfig stderr_log;
+    HandoffDirConfig handoff;
     const AuthSetting& operator[](AuthRole r) const noexcept { return roles[static_cast<int>(r)]; }
 };
 

@@ -101,6 +101,14 @@ const char* internal_only_guarded(cmd_parms* cmd, void* cfg, int on) {
     return guard_directive(cmd, [&] { return internal_only_directive(cmd, cfg, on); });
 }
 
+const char* handoff_flag_guarded(cmd_parms* cmd, void* cfg, int on) {
+    return guard_directive(cmd, [&] { return handoff_flag_directive(cmd, cfg, on); });
+}
+
+const char* sendfile_root_guarded(cmd_parms* cmd, void* cfg, const char* dir, const char* option) {
+    return guard_directive(cmd, [&] { return sendfile_root_directive(cmd, cfg, dir, option); });
+}
+
 const char* auth_flag_guarded(cmd_parms* cmd, void* cfg, int on) {
     return guard_directive(cmd, [&] { return auth_authoritative_directive(cmd, cfg, on); });
 }
@@ -167,6 +175,12 @@ const command_rec kCommands[] = {
          "a literal prefix (or ~ and a regular expression) and the level its stderr lines are logged at"},
         {"FastCgiStderrLimit", to_cmd_func(&stderr_limit_guarded), nullptr, RSRC_CONF | ACCESS_CONF, TAKE1,
          "bytes of an application's stderr logged per request (default 64K; 0 or unlimited: no limit)"},
+        {"FastCgiXSendfile", to_cmd_func(&handoff_flag_guarded), nullptr, RSRC_CONF | ACCESS_CONF, FLAG,
+         "On: an application's X-Sendfile header is answered with that file (under a FastCgiSendfileRoot)"},
+        {"FastCgiXAccelRedirect", to_cmd_func(&handoff_flag_guarded), reinterpret_cast<void*>(1),
+         RSRC_CONF | ACCESS_CONF, FLAG, "On: an application's X-Accel-Redirect header is an internal redirect"},
+        {"FastCgiSendfileRoot", to_cmd_func(&sendfile_root_guarded), nullptr, RSRC_CONF | ACCESS_CONF, TAKE12,
+         "a directory X-Sendfile may serve files from, and FollowSymlinks to let symlinks under it lead anywhere"},
         {nullptr, nullptr, nullptr, 0, RAW_ARGS, nullptr},
 };
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "auth_config.hpp"
 #include "fastcgi/app_options.hpp"
 #include "fastcgi/handoff_path.hpp"
 
@@ -22,6 +23,11 @@ int status_for_errno(int e) { return e == ENOENT || e == ENOTDIR ? HTTP_NOT_FOUN
 
 }  // namespace
 
+FileHandoff::FileHandoff(request_rec* r, const App& app) : r_(r), app_(app) {
+    const auto* dir = static_cast<const AuthDirConfig*>(ap_get_module_config(r->per_dir_config, &fastcgi_module));
+    settings_ = dir ? effective_handoff(app.config.handoff, dir->handoff) : effective_handoff(app.config.handoff, {});
+}
+
 bool FileHandoff::claim(const HeaderList& headers) {
     const Header* sendfile = nullptr;
     const Header* accel = nullptr;
@@ -35,7 +41,7 @@ bool FileHandoff::claim(const HeaderList& headers) {
         apr_table_unset(t, kSendfileHeader);
         apr_table_unset(t, kAccelHeader);
     }
-    const HandoffConfig& cfg = app_.config.handoff;
+    const HandoffSettings& cfg = settings_;
     if (sendfile && cfg.x_sendfile) {
         kind_ = Kind::Sendfile;
         value_ = sendfile->value;
@@ -45,11 +51,11 @@ bool FileHandoff::claim(const HeaderList& headers) {
     }
     const char* app = app_.config.filename.c_str();
     if (sendfile && !cfg.x_sendfile)
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r_, "FastCGI: server \"%s\" sent %s but -x-sendfile is off: header dropped",
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r_, "FastCGI: server \"%s\" sent %s but X-Sendfile is off (-x-sendfile, FastCgiXSendfile): header dropped",
                       app, kSendfileHeader);
     if (accel && (!cfg.x_accel_redirect || kind_ == Kind::Sendfile))
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r_, "FastCGI: server \"%s\" sent %s but %s: header dropped", app,
-                      kAccelHeader, cfg.x_accel_redirect ? "X-Sendfile is served instead" : "-x-accel-redirect is off");
+                      kAccelHeader, cfg.x_accel_redirect ? "X-Sendfile is served instead" : "X-Accel-Redirect is off (-x-accel-redirect, FastCgiXAccelRedirect)");
     return kind_ != Kind::None;
 }
 
@@ -78,7 +84,7 @@ int FileHandoff::serve() {
 }
 
 int FileHandoff::send_file() {
-    const std::vector<SendfileRoot>& roots = app_.config.handoff.roots;
+    const std::vector<SendfileRoot>& roots = *settings_.roots;
     const SendfileVerdict verdict = check_sendfile_path(value_, roots);
     if (verdict.refusal != HandoffRefusal::None)
         return refuse(HTTP_FORBIDDEN, 0, std::string(to_string(verdict.refusal)).c_str());

@@ -1,8 +1,8 @@
 // Files and URIs an application hands back to httpd instead of a body:
-// `X-Sendfile: /abs/path` (with -x-sendfile) is answered by httpd with that
+// `X-Sendfile: /abs/path` (with -x-sendfile or FastCgiXSendfile On) is answered by httpd with that
 // file as a static file (its Last-Modified, ETag, Content-Length, mime type,
 // conditional GET, Range, sendfile/mmap); `X-Accel-Redirect: /uri` (with
-// -x-accel-redirect) is an internal redirect, through httpd's access control
+// -x-accel-redirect or FastCgiXAccelRedirect On) is an internal redirect, through httpd's access control
 // for that URI, allowed into FastCgiInternalOnly locations.
 //
 // The responder calls claim() once the app's headers are applied and, when
@@ -10,6 +10,7 @@
 // serve() runs after FCGI_END_REQUEST, with the app connection closed, so
 // the app process is free while the client downloads.
 //
+// The request's section (directives_handoff.hpp) overrides the app's options.
 // Both headers are removed from every response (also when the option is
 // off: then they are dropped with a debug line and the app's own answer
 // goes out), so an internal path never reaches a client.
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "app_registry.hpp"
+#include "directives_handoff.hpp"
 #include "fastcgi/header_block.hpp"
 #include "httpd.hpp"
 
@@ -32,7 +34,7 @@ inline constexpr const char* kAccelRedirectNote = "fastcgi-x-accel-redirect";
 
 class FileHandoff {
 public:
-    FileHandoff(request_rec* r, const App& app) : r_(r), app_(app) {}
+    FileHandoff(request_rec* r, const App& app);
 
     /// `headers` are the app's, already applied to the response: removes
     /// X-Sendfile and X-Accel-Redirect from it; true when one of them is
@@ -51,6 +53,7 @@ private:
     enum class Kind { None, Sendfile, AccelRedirect };
     request_rec* r_;
     const App& app_;
+    HandoffSettings settings_;
     Kind kind_ = Kind::None;
     std::string value_;
     bool app_content_type_ = false;

@@ -18,7 +18,7 @@ use POSIX ();
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time sleep);
 
-plan tests => 111, need_module 'fastcgi';
+plan tests => 117, need_module 'fastcgi';
 
 my $dir  = t_dir() . '/sendfile';
 my $root = "$dir/root";
@@ -219,7 +219,7 @@ for my $c (@refusals) {
     my $r = handoff('off', ["X-Sendfile: $root/small.txt", 'Content-Type: text/plain'], body => 'the app answer');
     ok t_cmp("$r->{status} $r->{body}", '200 the app answer', '-x-sendfile off: the app body is the answer');
     ok t_cmp(no_handoff_headers($r), 1, '-x-sendfile off: X-Sendfile is dropped all the same');
-    ok t_cmp(log_line($m, qr/\[fastcgi:debug\]/, qr/X-Sendfile but -x-sendfile is off: header dropped/) ? 1 : 0, 1,
+    ok t_cmp(log_line($m, qr/\[fastcgi:debug\]/, qr/X-Sendfile but X-Sendfile is off \(-x-sendfile, FastCgiXSendfile\): header dropped/) ? 1 : 0, 1,
              '... with a debug line');
     $r = handoff('off', ['X-Accel-Redirect: /sf-public/plain.txt', 'Content-Type: text/plain'], body => 'no redirect');
     ok t_cmp("$r->{status} $r->{body} " . no_handoff_headers($r), '200 no redirect 1',
@@ -230,6 +230,25 @@ for my $c (@refusals) {
     ok t_cmp("$r->{status} $r->{body}", "200 $small", '... and does serve X-Sendfile');
     $r = handoff('app', ["X-Sendfile: $root/small.txt", 'X-Accel-Redirect: /sf-public/plain.txt']);
     ok t_cmp("$r->{status} $r->{body}", "200 $small", 'both headers: X-Sendfile is served');
+}
+
+# ---- per directory: FastCgiXSendfile, FastCgiXAccelRedirect, FastCgiSendfileRoot
+{
+    my $plain = slurp("$dir/follow/plain.txt");
+    my $r = handoff('dir', ["X-Sendfile: $dir/follow/plain.txt"], body => 'discarded');
+    ok t_cmp("$r->{status} $r->{body} " . no_handoff_headers($r), "200 $plain 1",
+             'FastCgiXSendfile On in a <Location>: an app without -x-sendfile hands a file back');
+    my $m = log_mark();
+    $r = handoff('dir', ["X-Sendfile: $root/small.txt"]);
+    ok t_cmp($r->{status}, 403, "the section's FastCgiSendfileRoot replaces the app's -sendfile-root: 403");
+    ok t_cmp(log_line($m, qr/\Qdir.fcgi\E/, qr/outside the allowed roots/) ? 1 : 0, 1, '... logged, naming the app');
+    $r = handoff('dir', ['X-Accel-Redirect: /sf-internal/small.txt']);
+    ok t_cmp("$r->{status} $r->{body}", "200 $small", 'FastCgiXAccelRedirect On: into a FastCgiInternalOnly location');
+    $r = handoff('dir-off', ["X-Sendfile: $root/small.txt", 'Content-Type: text/plain'], body => 'app answer');
+    ok t_cmp("$r->{status} $r->{body} " . no_handoff_headers($r), '200 app answer 1',
+             'FastCgiXSendfile Off in a <Location> overrides -x-sendfile: the app answers, header dropped');
+    $r = handoff('dir-off', ['X-Accel-Redirect: /sf-public/plain.txt', 'Content-Type: text/plain'], body => 'no redirect');
+    ok t_cmp("$r->{status} $r->{body}", '200 no redirect', 'FastCgiXAccelRedirect Off overrides -x-accel-redirect');
 }
 
 # ---- X-Accel-Redirect: internal redirect through httpd's access control

@@ -24,7 +24,7 @@ constexpr std::string_view to_string(HandoffRefusal r) noexcept {
     case HandoffRefusal::None: return "allowed";
     case HandoffRefusal::NotAbsolute: return "not an absolute path";
     case HandoffRefusal::DotSegment: return "contains a \"..\" segment";
-    case HandoffRefusal::OutsideRoots: return "outside the allowed roots (-sendfile-root)";
+    case HandoffRefusal::OutsideRoots: return "outside the allowed roots (-sendfile-root, FastCgiSendfileRoot)";
     }
     return "refused";
 }
