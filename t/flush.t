@@ -59,11 +59,8 @@ ok t_cmp(hdr($xay, 'X-Accel-Buffering') // 'absent', 'absent', '... and the head
 # ... and through mod_http2 (h2c, prior knowledge): curl's time to the
 # first byte of the response
 SKIP: {
-    skip 'mod_http2 or an h2-capable curl missing', 2
-        unless Apache::Test::have_module('http2') && `curl --version 2>/dev/null` =~ /nghttp2/;
-    Apache::TestRequest::module('h2c');
-    my $hp = Apache::TestRequest::hostport();
-    Apache::TestRequest::module('default');
+    my $hp = h2c_hostport();
+    skip 'mod_http2 or an h2-capable curl missing', 2 unless $hp;
     # seconds until the first byte of the body reaches curl (-N: unbuffered)
     my $first_body = sub {
         my ($path) = @_;

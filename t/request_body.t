@@ -137,11 +137,8 @@ if ($have_go) {
 # ---- over HTTP/2 (h2c, prior knowledge): a stream has no socket of its own,
 # so the body is read from mod_http2 with blocking reads, piece by piece
 SKIP: {
-    skip 'mod_http2 or an h2-capable curl missing', 2
-        unless Apache::Test::have_module('http2') && `curl --version 2>/dev/null` =~ /nghttp2/;
-    Apache::TestRequest::module('h2c');
-    my $hp = Apache::TestRequest::hostport();
-    Apache::TestRequest::module('default');
+    my $hp = h2c_hostport();
+    skip 'mod_http2 or an h2-capable curl missing', 2 unless $hp;
     my $n = 3 * 1048576 + 7;
     my $file = Apache::Test::vars('t_dir') . '/h2-body.bin';
     open my $f, '>:raw', $file or die "$file: $!";

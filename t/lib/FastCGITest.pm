@@ -35,7 +35,7 @@ our @EXPORT = qw(
     httpd_pid httpd_children httpd_descendants fd_count rss_kb children_rss_kb
     children_rss_map rss_sample rss_growth
     leak_check crash_check app_request_log_mark app_requests_since
-    server_host server_port hdr timed in_children
+    server_host server_port hdr timed in_children h2c_hostport
 );
 
 $SIG{PIPE} = 'IGNORE';
@@ -69,6 +69,17 @@ sub need_php_cgi { { 'php-cgi not installed' => have_php_cgi() ? 1 : 0 } }
 sub need_go      { { 'Go app not built (no go toolchain)' => have_go() ? 1 : 0 } }
 
 my $ipv6;
+# host:port of the h2c virtual host (HTTP/2 cleartext, prior knowledge),
+# or undef when mod_http2 or an h2-capable curl is missing.
+sub h2c_hostport {
+    require Apache::TestRequest;
+    return undef unless Apache::Test::have_module('http2') && `curl --version 2>/dev/null` =~ /nghttp2/;
+    Apache::TestRequest::module('h2c');
+    my $hp = Apache::TestRequest::hostport();
+    Apache::TestRequest::module('default');
+    return $hp;
+}
+
 sub have_ipv6 {
     return $ipv6 if defined $ipv6;
     my $s = IO::Socket::IP->new(LocalHost => '::1', LocalPort => 0, Listen => 1,
