@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <thread>
 #include <algorithm>
 #include <string>
@@ -60,10 +61,12 @@ struct ConnectionPool::Idle {
     std::mutex mutex;
     std::vector<Entry> entries;  ///< most recently used last
     /// A request of this child waiting for one of its kept connections.
+    /// Woken by a semaphore of its own, posted after the mutex is released,
+    /// so that it never wakes only to wait for the mutex its waker holds.
     struct Waiter {
-        int fd = -1;        ///< the connection handed over
+        int fd = -1;        ///< the connection handed over (under the mutex)
         bool room = false;  ///< one was closed: room to connect anew
-        std::condition_variable cv;
+        std::binary_semaphore ready{0};
     };
     int busy = 0;                  ///< this child's kept connections in use
     std::deque<Waiter*> waiters;   ///< first come, first served
@@ -295,8 +298,16 @@ ConnectionPool::Turn ConnectionPool::await_return(apr_time_t deadline, Wait& wai
     // and then.
     const apr_interval_time_t most = std::min<apr_interval_time_t>(deadline - now, apr_time_from_msec(wait.waited ? 50 : 10));
     wait.waited = true;
-    w.cv.wait_for(lock, std::chrono::microseconds(most), [&w] { return w.fd >= 0 || w.room; });
-    if (w.fd < 0 && !w.room) std::erase(idle->waiters, &w);
+    lock.unlock();
+    if (!w.ready.try_acquire_for(std::chrono::microseconds(most))) {
+        lock.lock();
+        const bool chosen = w.fd >= 0 || w.room;
+        if (!chosen) std::erase(idle->waiters, &w);
+        lock.unlock();
+        // Chosen just as the wait ended: the waker posts at once, and `w`
+        // must outlive that.
+        if (chosen) w.ready.acquire();
+    }
     handed = w.fd;
     return handed >= 0 ? Turn::Handed : Turn::Retry;
 }
@@ -313,14 +324,15 @@ void ConnectionPool::give_back(int fd) noexcept {
         discard(fd);
         return;
     }
-    std::lock_guard<std::mutex> lock(idle->mutex);
+    std::unique_lock<std::mutex> lock(idle->mutex);
     if (!idle->waiters.empty()) {
         // Handed over to the request of this child that waited longest
         // (it stays in use: busy does not change).
         Idle::Waiter* w = idle->waiters.front();
         idle->waiters.pop_front();
         w->fd = fd;
-        w->cv.notify_one();
+        lock.unlock();
+        w->ready.release();
         return;
     }
     --idle->busy;
@@ -337,7 +349,7 @@ void ConnectionPool::give_back(int fd) noexcept {
 void ConnectionPool::discard(int fd) noexcept {
     close_fd(fd);
     --shared->open;
-    std::lock_guard<std::mutex> lock(idle->mutex);
+    std::unique_lock<std::mutex> lock(idle->mutex);
     --idle->busy;
     // Room for a waiting request of this child to connect anew (unless it
     // is meant for a child that keeps none).
@@ -345,7 +357,8 @@ void ConnectionPool::discard(int fd) noexcept {
         Idle::Waiter* w = idle->waiters.front();
         idle->waiters.pop_front();
         w->room = true;
-        w->cv.notify_one();
+        lock.unlock();
+        w->ready.release();
     }
 }
 
