@@ -1,15 +1,14 @@
 // See admission.hpp.
 #include "admission.hpp"
 
-#include <linux/futex.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
 #include <ctime>
 
+#include "futex.hpp"
 #include "shared_segment.hpp"
 
 namespace fastcgi::httpd {
@@ -68,16 +67,6 @@ AdmissionCounters* class_counters(const App& app) noexcept {
         if (k == key) return &slot.counters;
     }
     return nullptr;
-}
-
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen, std::chrono::nanoseconds d) noexcept {
-    timespec ts{static_cast<time_t>(d.count() / 1000000000), static_cast<long>(d.count() % 1000000000)};
-    // Not FUTEX_PRIVATE: the word is in memory shared by the children.
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, seen, &ts, nullptr, 0);
-}
-
-void futex_wake_one(std::atomic<std::uint32_t>& word) noexcept {
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, 1, nullptr, nullptr, 0);
 }
 
 /// The client closed its connection: a queued request gives up its place.

@@ -10,7 +10,6 @@
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <semaphore>
 #include <thread>
 #include <algorithm>
 #include <string>
@@ -19,6 +18,7 @@
 
 
 #include "app_stats.hpp"
+#include "futex.hpp"
 #include "get_values_probe.hpp"
 #include "shared_segment.hpp"
 #include "hook_guard.hpp"
@@ -57,16 +57,33 @@ struct ConnectionPool::Idle {
     struct Entry {
         int fd;
         apr_time_t since;
+        unsigned served;  ///< exchanges it completed
     };
     std::mutex mutex;
     std::vector<Entry> entries;  ///< most recently used last
     /// A request of this child waiting for one of its kept connections.
-    /// Woken by a semaphore of its own, posted after the mutex is released,
+    /// Woken through a futex word of its own, after the mutex is released,
     /// so that it never wakes only to wait for the mutex its waker holds.
     struct Waiter {
         int fd = -1;        ///< the connection handed over (under the mutex)
+        unsigned served = 0;  ///< its exchanges
+        bool proven_only = false;  ///< takes only a proven connection
         bool room = false;  ///< one was closed: room to connect anew
-        std::binary_semaphore ready{0};
+        std::atomic<std::uint32_t> ready{0};  ///< 1 once chosen (fd or room set) and the mutex released
+
+        /// Until chosen, at most until `until`; whether it was chosen.
+        bool wait_until(std::chrono::steady_clock::time_point until) noexcept {
+            while (ready.load(std::memory_order_acquire) == 0) {
+                const auto left = until - std::chrono::steady_clock::now();
+                if (left <= left.zero()) return false;
+                futex_wait(ready, 0, left);
+            }
+            return true;
+        }
+        void post() noexcept {
+            ready.store(1, std::memory_order_release);
+            futex_wake_one(ready);
+        }
     };
     int busy = 0;                  ///< this child's kept connections in use
     std::deque<Waiter*> waiters;   ///< first come, first served
@@ -232,15 +249,21 @@ ConnectionPool* ConnectionPool::of(const App& app) noexcept {
     return &(*g_pools)[static_cast<std::size_t>(app.reuse_slot)];
 }
 
-int ConnectionPool::take_idle(bool& gave_up) noexcept {
+int ConnectionPool::take_idle(bool& gave_up, bool proven_only, unsigned& served) noexcept {
     gave_up = false;
     std::lock_guard<std::mutex> lock(idle->mutex);
     if (moving()) return -1;  // the sweeper closes them
-    while (!idle->entries.empty()) {
-        const Idle::Entry e = idle->entries.back();
-        idle->entries.pop_back();
+    auto& entries = idle->entries;
+    // The most recently used first; for a request with a body, the most
+    // recent proven one (see kProven).
+    const apr_time_t now = proven_only ? apr_time_now() : 0;
+    for (std::size_t i = entries.size(); i-- > 0;) {
+        const Idle::Entry e = entries[i];
+        if (proven_only && e.served < kProven && (e.served == 0 || now - e.since < kProvenIdle)) continue;
+        entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i));
         if (still_open(e.fd)) {
             ++idle->busy;
+            served = e.served;
             return e.fd;
         }
         // The app closed it (or broke the protocol): never reused. Right
@@ -266,7 +289,8 @@ bool ConnectionPool::reserve() noexcept {
     return false;
 }
 
-ConnectionPool::Turn ConnectionPool::await_return(apr_time_t deadline, Wait& wait, int& handed) noexcept {
+ConnectionPool::Turn ConnectionPool::await_return(apr_time_t deadline, Wait& wait, int& handed,
+                                                  unsigned& served) noexcept {
     handed = -1;
     if (shared->capacity.load() <= 0) return Turn::OneOff;  // nothing is kept: nothing to wait for
     std::unique_lock<std::mutex> lock(idle->mutex);
@@ -293,22 +317,24 @@ ConnectionPool::Turn ConnectionPool::await_return(apr_time_t deadline, Wait& wai
         return Turn::Borrowed;
     }
     Idle::Waiter w;
+    w.proven_only = wait.proven_only;
     idle->waiters.push_back(&w);
     // Room freed by another child is not signalled here: look again now
     // and then.
     const apr_interval_time_t most = std::min<apr_interval_time_t>(deadline - now, apr_time_from_msec(wait.waited ? 50 : 10));
     wait.waited = true;
     lock.unlock();
-    if (!w.ready.try_acquire_for(std::chrono::microseconds(most))) {
+    if (!w.wait_until(std::chrono::steady_clock::now() + std::chrono::microseconds(most))) {
         lock.lock();
         const bool chosen = w.fd >= 0 || w.room;
         if (!chosen) std::erase(idle->waiters, &w);
         lock.unlock();
         // Chosen just as the wait ended: the waker posts at once, and `w`
-        // must outlive that.
-        if (chosen) w.ready.acquire();
+        // must outlive its store.
+        if (chosen) w.wait_until(std::chrono::steady_clock::time_point::max());
     }
     handed = w.fd;
+    served = w.served;
     return handed >= 0 ? Turn::Handed : Turn::Retry;
 }
 
@@ -316,7 +342,7 @@ void ConnectionPool::forgive(bool borrowed) noexcept {
     if (borrowed) pay_owed(*shared);
 }
 
-void ConnectionPool::give_back(int fd) noexcept {
+void ConnectionPool::give_back(int fd, unsigned served) noexcept {
     // A one-off connection waits in the app's listen queue (any child's),
     // or a request of a child that keeps none waits for room: they go
     // first, so this one is closed to free an app process.
@@ -325,18 +351,22 @@ void ConnectionPool::give_back(int fd) noexcept {
         return;
     }
     std::unique_lock<std::mutex> lock(idle->mutex);
-    if (!idle->waiters.empty()) {
-        // Handed over to the request of this child that waited longest
-        // (it stays in use: busy does not change).
-        Idle::Waiter* w = idle->waiters.front();
-        idle->waiters.pop_front();
+    // Handed over to the request of this child that waited longest and may
+    // take it (it stays in use: busy does not change).
+    const auto taker = std::find_if(idle->waiters.begin(), idle->waiters.end(), [served](const Idle::Waiter* w) {
+        return !w->proven_only || served >= kProven;
+    });
+    if (taker != idle->waiters.end()) {
+        Idle::Waiter* w = *taker;
+        idle->waiters.erase(taker);
         w->fd = fd;
+        w->served = served;
         lock.unlock();
-        w->ready.release();
+        w->post();
         return;
     }
     --idle->busy;
-    idle->entries.push_back({fd, apr_time_now()});
+    idle->entries.push_back({fd, apr_time_now(), served});
     if (idle->entries.size() == 1) {
         std::lock_guard<std::mutex> wake(g_sweeper_mutex);
         if (g_sweeper_dozing) {
@@ -358,7 +388,7 @@ void ConnectionPool::discard(int fd) noexcept {
         idle->waiters.pop_front();
         w->room = true;
         lock.unlock();
-        w->ready.release();
+        w->post();
     }
 }
 

@@ -24,9 +24,6 @@ namespace fastcgi::httpd {
 class Exchange {
 public:
     static constexpr apr_size_t kReadSize = 64 * 1024;
-    /// SO_SNDBUF asked for a request body over a Unix socket (the kernel
-    /// caps it at net.core.wmem_max).
-    static constexpr apr_size_t kUnixSendBuffer = 1024 * 1024;
 
     Exchange(request_rec* r, const App& app, ResponseSink& sink, RequestBody* body);
 
@@ -56,8 +53,8 @@ private:
     Outcome read_some(Read& state);
     Outcome dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Read& state);
     Outcome end_of_stream();
-    apr_status_t connect(bool may_reuse);
-    apr_status_t connect_member(bool may_reuse);
+    apr_status_t connect(Upstream::Reuse reuse);
+    apr_status_t connect_member(Upstream::Reuse reuse);
     Outcome converse(std::string head);
     std::string take_head();
 

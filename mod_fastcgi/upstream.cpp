@@ -85,33 +85,36 @@ int connect_to(const App& app, apr_interval_time_t timeout, apr_status_t& rv) no
 
 Upstream::~Upstream() { finish(false); }
 
-apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
+apr_status_t Upstream::open(request_rec* r, const App& app, Reuse reuse) {
     finish(false);
     pool_ = ConnectionPool::of(app);
     // While the app's requests move to new instances (a rolling reload),
     // a one-off connection: a kept one would hold an old instance.
     const bool keeps = pool_ && app.config.reuses_connections() && !pool_->moving();
     bool borrowed = false;
-    if (keeps && may_reuse) {
+    if (keeps && reuse != Reuse::None) {
         const apr_time_t deadline = apr_time_now() + ConnectionPool::kHandOverWait;
         ConnectionPool::Wait wait;
+        wait.proven_only = reuse == Reuse::Proven;
         for (;;) {
             bool gave_up = false;
-            fd_ = pool_->take_idle(gave_up);
+            fd_ = pool_->take_idle(gave_up, wait.proven_only, served_);
             if (gave_up) log_gave_up(r, app);
             if (fd_ >= 0 || (keep_ = pool_->reserve())) break;
-            const ConnectionPool::Turn turn = pool_->await_return(deadline, wait, fd_);
+            const ConnectionPool::Turn turn = pool_->await_return(deadline, wait, fd_, served_);
             if (turn == ConnectionPool::Turn::Retry) continue;
             borrowed = keep_ = turn == ConnectionPool::Turn::Borrowed;
             break;  // Handed (fd_), Borrowed (connect, kept) or OneOff
         }
-        if (fd_ >= 0) {
-            keep_ = reused_ = true;
-            return APR_SUCCESS;
-        }
     } else {
         keep_ = keeps && pool_->reserve();
     }
+    if (fd_ >= 0) {
+        keep_ = reused_ = true;
+        unix_ = sized_ = app.addr->family == APR_UNIX;  // sized when it was made
+        return APR_SUCCESS;
+    }
+    served_ = 0;
     const apr_interval_time_t timeout = apr_time_from_sec(app.config.app_conn_timeout);
     apr_status_t rv = APR_SUCCESS;
     fd_ = connect_to(app, timeout, rv);
@@ -126,7 +129,16 @@ apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
         pool_->waiting(+1);
         one_off_counted_ = true;
     }
+    unix_ = app.addr->family == APR_UNIX;
+    if (keep_) prepare_for_body();
     return APR_SUCCESS;
+}
+
+void Upstream::prepare_for_body() noexcept {
+    if (!unix_ || sized_ || fd_ < 0) return;
+    const int size = kUnixSendBuffer;
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    sized_ = true;
 }
 
 void Upstream::app_closed_kept(request_rec* r, const App& app) noexcept {
@@ -136,7 +148,7 @@ void Upstream::app_closed_kept(request_rec* r, const App& app) noexcept {
 void Upstream::finish(bool reusable) noexcept {
     if (fd_ >= 0) {
         if (keep_ && reusable)
-            pool_->give_back(fd_);
+            pool_->give_back(fd_, served_ + 1);
         else if (keep_)
             pool_->discard(fd_);
         else
@@ -145,7 +157,7 @@ void Upstream::finish(bool reusable) noexcept {
     if (one_off_counted_) pool_->waiting(-1);
     fd_ = -1;
     pool_ = nullptr;
-    keep_ = reused_ = one_off_counted_ = false;
+    keep_ = reused_ = one_off_counted_ = unix_ = sized_ = false;
 }
 
 }  // namespace fastcgi::httpd

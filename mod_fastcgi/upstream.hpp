@@ -28,10 +28,16 @@ public:
     Upstream(const Upstream&) = delete;
     Upstream& operator=(const Upstream&) = delete;
 
-    /// Connects to `app` (-appConnTimeout), or takes an idle kept
-    /// connection when `may_reuse`. `r` is for the log line when the pool
-    /// gives up keeping connections to an app that closes them.
-    apr_status_t open(request_rec* r, const App& app, bool may_reuse);
+    /// What a request may take from the pool.
+    enum class Reuse {
+        Any,     ///< a request without a body: any kept connection (sent once more if it was closed)
+        Proven,  ///< a request with a body: only one proven to stay open (ConnectionPool::kProven)
+        None,    ///< a retry: a new connection
+    };
+    /// Connects to `app` (-appConnTimeout), or takes a kept connection as
+    /// `reuse` allows. `r` is for the log line when the pool gives up
+    /// keeping connections to an app that closes them.
+    apr_status_t open(request_rec* r, const App& app, Reuse reuse);
 
     int fd() const noexcept { return fd_; }
     /// The connection is to be kept after the exchange: BEGIN_REQUEST
@@ -39,6 +45,15 @@ public:
     bool keep() const noexcept { return keep_; }
     /// It came from the pool (it may have been closed by the app meanwhile).
     bool reused() const noexcept { return reused_; }
+
+    /// The connection is about to carry a request body: over a Unix socket,
+    /// a send buffer that holds several pieces (kUnixSendBuffer), so that
+    /// httpd is not woken for every few KiB the app reads. TCP sizes its
+    /// buffers itself, and setting one would stop that. A kept connection
+    /// gets it once, when it is made; a one-off one when it needs it.
+    void prepare_for_body() noexcept;
+    /// SO_SNDBUF asked for (the kernel caps it at net.core.wmem_max).
+    static constexpr int kUnixSendBuffer = 1024 * 1024;
 
     /// The app closed this kept connection after an exchange: tells the
     /// pool, which stops keeping connections to an app that does so again
@@ -55,6 +70,9 @@ private:
     bool keep_ = false;
     bool reused_ = false;
     bool one_off_counted_ = false;
+    bool unix_ = false;
+    bool sized_ = false;  ///< SO_SNDBUF is kUnixSendBuffer
+    unsigned served_ = 0;  ///< exchanges this connection completed before this one
 };
 
 }  // namespace fastcgi::httpd
