@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ctime>
 
 #include "futex.hpp"
 #include "shared_segment.hpp"

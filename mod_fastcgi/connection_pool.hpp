@@ -70,7 +70,7 @@ public:
     static constexpr apr_interval_time_t kProvenIdle = apr_time_from_msec(1);
 
     /// A live idle connection (its descriptor) and how many exchanges it
-    /// served, or -1; `proven_only`: only one that served kProven. `gave_up`:
+    /// served, or -1; `proven_only`: only a proven one (kProven). `gave_up`:
     /// idle connections found closed by the app made the pool stop keeping
     /// any (see note_closed_by_app()).
     int take_idle(bool& gave_up, bool proven_only, unsigned& served) noexcept;

@@ -23,11 +23,6 @@ int status_for_errno(int e) { return e == ENOENT || e == ENOTDIR ? HTTP_NOT_FOUN
 
 }  // namespace
 
-FileHandoff::FileHandoff(request_rec* r, const App& app) : r_(r), app_(app) {
-    const auto* dir = static_cast<const AuthDirConfig*>(ap_get_module_config(r->per_dir_config, &fastcgi_module));
-    settings_ = dir ? effective_handoff(app.config.handoff, dir->handoff) : effective_handoff(app.config.handoff, {});
-}
-
 bool FileHandoff::claim(const HeaderList& headers) {
     const Header* sendfile = nullptr;
     const Header* accel = nullptr;
@@ -41,6 +36,9 @@ bool FileHandoff::claim(const HeaderList& headers) {
         apr_table_unset(t, kSendfileHeader);
         apr_table_unset(t, kAccelHeader);
     }
+    // Only a response that names a file or a URI looks at the settings.
+    const auto* dir = static_cast<const AuthDirConfig*>(ap_get_module_config(r_->per_dir_config, &fastcgi_module));
+    settings_ = effective_handoff(app_.config.handoff, dir ? dir->handoff : HandoffDirConfig{});
     const HandoffSettings& cfg = settings_;
     if (sendfile && cfg.x_sendfile) {
         kind_ = Kind::Sendfile;

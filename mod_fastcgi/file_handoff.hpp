@@ -34,7 +34,7 @@ inline constexpr const char* kAccelRedirectNote = "fastcgi-x-accel-redirect";
 
 class FileHandoff {
 public:
-    FileHandoff(request_rec* r, const App& app);
+    FileHandoff(request_rec* r, const App& app) : r_(r), app_(app) {}
 
     /// `headers` are the app's, already applied to the response: removes
     /// X-Sendfile and X-Accel-Redirect from it; true when one of them is
@@ -53,7 +53,7 @@ private:
     enum class Kind { None, Sendfile, AccelRedirect };
     request_rec* r_;
     const App& app_;
-    HandoffSettings settings_;
+    HandoffSettings settings_;  ///< the section's over the app's; set by claim()
     Kind kind_ = Kind::None;
     std::string value_;
     bool app_content_type_ = false;
