@@ -57,7 +57,6 @@ struct ConnectionPool::Idle {
     struct Entry {
         int fd;
         apr_time_t since;
-        unsigned served;  ///< exchanges it completed
     };
     std::mutex mutex;
     std::vector<Entry> entries;  ///< most recently used last
@@ -66,8 +65,6 @@ struct ConnectionPool::Idle {
     /// so that it never wakes only to wait for the mutex its waker holds.
     struct Waiter {
         int fd = -1;        ///< the connection handed over (under the mutex)
-        unsigned served = 0;  ///< its exchanges
-        bool proven_only = false;  ///< takes only a proven connection
         bool room = false;  ///< one was closed: room to connect anew
         std::atomic<std::uint32_t> ready{0};  ///< 1 once chosen (fd or room set) and the mutex released
 
@@ -249,21 +246,15 @@ ConnectionPool* ConnectionPool::of(const App& app) noexcept {
     return &(*g_pools)[static_cast<std::size_t>(app.reuse_slot)];
 }
 
-int ConnectionPool::take_idle(bool& gave_up, bool proven_only, unsigned& served) noexcept {
+int ConnectionPool::take_idle(bool& gave_up) noexcept {
     gave_up = false;
     std::lock_guard<std::mutex> lock(idle->mutex);
     if (moving()) return -1;  // the sweeper closes them
-    auto& entries = idle->entries;
-    // The most recently used first; for a request with a body, the most
-    // recent proven one (see kProven).
-    const apr_time_t now = proven_only ? apr_time_now() : 0;
-    for (std::size_t i = entries.size(); i-- > 0;) {
-        const Idle::Entry e = entries[i];
-        if (proven_only && e.served < kProven && (e.served == 0 || now - e.since < kProvenIdle)) continue;
-        entries.erase(entries.begin() + static_cast<std::ptrdiff_t>(i));
+    while (!idle->entries.empty()) {
+        const Idle::Entry e = idle->entries.back();
+        idle->entries.pop_back();
         if (still_open(e.fd)) {
             ++idle->busy;
-            served = e.served;
             return e.fd;
         }
         // The app closed it (or broke the protocol): never reused. Right
@@ -289,8 +280,7 @@ bool ConnectionPool::reserve() noexcept {
     return false;
 }
 
-ConnectionPool::Turn ConnectionPool::await_return(apr_time_t deadline, Wait& wait, int& handed,
-                                                  unsigned& served) noexcept {
+ConnectionPool::Turn ConnectionPool::await_return(apr_time_t deadline, Wait& wait, int& handed) noexcept {
     handed = -1;
     if (shared->capacity.load() <= 0) return Turn::OneOff;  // nothing is kept: nothing to wait for
     std::unique_lock<std::mutex> lock(idle->mutex);
@@ -317,7 +307,6 @@ ConnectionPool::Turn ConnectionPool::await_return(apr_time_t deadline, Wait& wai
         return Turn::Borrowed;
     }
     Idle::Waiter w;
-    w.proven_only = wait.proven_only;
     idle->waiters.push_back(&w);
     // Room freed by another child is not signalled here: look again now
     // and then.
@@ -334,7 +323,6 @@ ConnectionPool::Turn ConnectionPool::await_return(apr_time_t deadline, Wait& wai
         if (chosen) w.wait_until(std::chrono::steady_clock::time_point::max());
     }
     handed = w.fd;
-    served = w.served;
     return handed >= 0 ? Turn::Handed : Turn::Retry;
 }
 
@@ -342,7 +330,7 @@ void ConnectionPool::forgive(bool borrowed) noexcept {
     if (borrowed) pay_owed(*shared);
 }
 
-void ConnectionPool::give_back(int fd, unsigned served) noexcept {
+void ConnectionPool::give_back(int fd) noexcept {
     // A one-off connection waits in the app's listen queue (any child's),
     // or a request of a child that keeps none waits for room: they go
     // first, so this one is closed to free an app process.
@@ -351,22 +339,18 @@ void ConnectionPool::give_back(int fd, unsigned served) noexcept {
         return;
     }
     std::unique_lock<std::mutex> lock(idle->mutex);
-    // Handed over to the request of this child that waited longest and may
-    // take it (it stays in use: busy does not change).
-    const auto taker = std::find_if(idle->waiters.begin(), idle->waiters.end(), [served](const Idle::Waiter* w) {
-        return !w->proven_only || served >= kProven;
-    });
-    if (taker != idle->waiters.end()) {
-        Idle::Waiter* w = *taker;
-        idle->waiters.erase(taker);
+    if (!idle->waiters.empty()) {
+        // Handed over to the request of this child that waited longest
+        // (it stays in use: busy does not change).
+        Idle::Waiter* w = idle->waiters.front();
+        idle->waiters.pop_front();
         w->fd = fd;
-        w->served = served;
         lock.unlock();
         w->post();
         return;
     }
     --idle->busy;
-    idle->entries.push_back({fd, apr_time_now(), served});
+    idle->entries.push_back({fd, apr_time_now()});
     if (idle->entries.size() == 1) {
         std::lock_guard<std::mutex> wake(g_sweeper_mutex);
         if (g_sweeper_dozing) {

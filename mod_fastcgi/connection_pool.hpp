@@ -60,20 +60,10 @@ public:
     /// itself only counts its one-off connections there.
     static ConnectionPool* of(const App& app) noexcept;
 
-    /// When a request with a body may take a kept connection: once it has
-    /// completed kProven exchanges, or one and then stayed open (idle)
-    /// kProvenIdle. An app that ignores FCGI_KEEP_CONN closes at once after
-    /// each request, so its connections never get there; and a body once
-    /// sent cannot be sent again on another connection if this one was
-    /// closed.
-    static constexpr unsigned kProven = 2;
-    static constexpr apr_interval_time_t kProvenIdle = apr_time_from_msec(1);
-
-    /// A live idle connection (its descriptor) and how many exchanges it
-    /// served, or -1; `proven_only`: only a proven one (kProven). `gave_up`:
-    /// idle connections found closed by the app made the pool stop keeping
-    /// any (see note_closed_by_app()).
-    int take_idle(bool& gave_up, bool proven_only, unsigned& served) noexcept;
+    /// A live idle connection (its descriptor), or -1. `gave_up`: idle
+    /// connections found closed by the app made the pool stop keeping any
+    /// (see note_closed_by_app()).
+    int take_idle(bool& gave_up) noexcept;
     /// Room for one more kept connection: true (and counted) or false
     /// (also while nobody knows yet what the app can serve).
     bool reserve() noexcept;
@@ -81,7 +71,6 @@ public:
     struct Wait {
         bool announced = false;  ///< the other children were told
         bool waited = false;     ///< waited for one of its child's once
-        bool proven_only = false;  ///< a request with a body (see kProven)
     };
     enum class Turn {
         Handed,    ///< one of this child's came back: `handed`
@@ -94,13 +83,13 @@ public:
     /// 10 ms, then 50 ms at most, then Retry). In a child that keeps none
     /// in use, borrows room beyond the bound at once: another child closes
     /// one of its kept connections for it. OneOff once `deadline` passed.
-    Turn await_return(apr_time_t deadline, Wait& wait, int& handed, unsigned& served) noexcept;
+    Turn await_return(apr_time_t deadline, Wait& wait, int& handed) noexcept;
     /// The connection a Borrowed turn was for could not be opened.
     void forgive(bool borrowed) noexcept;
     /// A kept connection after a clean exchange: handed to a request of
     /// this child that waits for one, kept idle, or closed when a one-off
     /// connection waits for the application.
-    void give_back(int fd, unsigned served) noexcept;
+    void give_back(int fd) noexcept;
     /// A kept connection that may not be reused: closed and uncounted.
     void discard(int fd) noexcept;
     /// A kept connection was found closed by the app after an exchange.

@@ -94,7 +94,7 @@ Outcome Exchange::fail(Failure f, apr_status_t rv, std::string detail) {
     return {f, rv, std::move(detail)};
 }
 
-apr_status_t Exchange::connect_member(Upstream::Reuse reuse) {
+apr_status_t Exchange::connect_member(bool may_reuse) {
     // Failover: a connect that failed sent nothing, so any request (one
     // with a body too) may go to the next member. Once connected, the
     // request is the member's: nothing is replayed elsewhere.
@@ -104,7 +104,7 @@ apr_status_t Exchange::connect_member(Upstream::Reuse reuse) {
     while (const App* m = Balancer::pick(app_, tried, i)) {
         tried |= std::uint64_t{1} << i;
         target_ = m;
-        rv = upstream_.open(r_, *m, reuse);
+        rv = upstream_.open(r_, *m, may_reuse);
         if (rv == APR_SUCCESS) {
             lease_.start(*m);
             Balancer::connected(r_, app_, *m);
@@ -131,13 +131,13 @@ apr_status_t Exchange::connect_member(Upstream::Reuse reuse) {
     return rv;
 }
 
-apr_status_t Exchange::connect(Upstream::Reuse reuse) {
+apr_status_t Exchange::connect(bool may_reuse) {
     lease_.end();
-    if (!app_.members.empty()) return connect_member(reuse);
+    if (!app_.members.empty()) return connect_member(may_reuse);
     apr_interval_time_t backoff = apr_time_from_msec(20);
     apr_time_t next_notice = apr_time_now() + waiting_.every;
     while (true) {
-        const apr_status_t rv = upstream_.open(r_, app_, reuse);
+        const apr_status_t rv = upstream_.open(r_, app_, may_reuse);
         if (rv == APR_SUCCESS) return rv;
         const bool not_yet = APR_STATUS_IS_ECONNREFUSED(rv) || APR_STATUS_IS_ENOENT(rv);
         const apr_time_t now = apr_time_now();
@@ -163,8 +163,7 @@ Outcome Exchange::run(std::string head) {
         waiting_.connect_deadline ? std::max<apr_interval_time_t>(waiting_.connect_deadline - apr_time_now(), 0) : 0;
     bool after_reset = false;
     for (bool first = true;; first = false) {
-        using Reuse = Upstream::Reuse;
-        const apr_status_t rv = connect(!first ? Reuse::None : body_ ? Reuse::Proven : Reuse::Any);
+        const apr_status_t rv = connect(first && body_ == nullptr);
         if (rv != APR_SUCCESS) {
             // The retry found no server: the client gets what the reset meant.
             if (after_reset)
@@ -173,11 +172,6 @@ Outcome Exchange::run(std::string head) {
             return fail(Failure::ConnectFailed, rv, connect_detail_.empty() ? "connect() failed" : connect_detail_);
         }
         Outcome o = converse(std::move(head));
-        // A body is read from the client as it is sent: it cannot be sent
-        // again, so a request with one is not retried (it took a kept
-        // connection only if that one had proven to stay open).
-        if (o.failure == Failure::StaleConnection && body_)
-            o = fail(Failure::IncompleteHeaders, o.rv, ": it closed a kept connection (request with a body: not sent again)");
         if (o.failure != Failure::StaleConnection) {
             upstream_.finish(reusable_);
             lease_.end();

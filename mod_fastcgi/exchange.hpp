@@ -53,8 +53,8 @@ private:
     Outcome read_some(Read& state);
     Outcome dispatch(apr_bucket* owner, const char* buf, apr_size_t n, Read& state);
     Outcome end_of_stream();
-    apr_status_t connect(Upstream::Reuse reuse);
-    apr_status_t connect_member(Upstream::Reuse reuse);
+    apr_status_t connect(bool may_reuse);
+    apr_status_t connect_member(bool may_reuse);
     Outcome converse(std::string head);
     std::string take_head();
 

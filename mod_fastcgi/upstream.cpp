@@ -85,36 +85,34 @@ int connect_to(const App& app, apr_interval_time_t timeout, apr_status_t& rv) no
 
 Upstream::~Upstream() { finish(false); }
 
-apr_status_t Upstream::open(request_rec* r, const App& app, Reuse reuse) {
+apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
     finish(false);
     pool_ = ConnectionPool::of(app);
     // While the app's requests move to new instances (a rolling reload),
     // a one-off connection: a kept one would hold an old instance.
     const bool keeps = pool_ && app.config.reuses_connections() && !pool_->moving();
     bool borrowed = false;
-    if (keeps && reuse != Reuse::None) {
+    if (keeps && may_reuse) {
         const apr_time_t deadline = apr_time_now() + ConnectionPool::kHandOverWait;
         ConnectionPool::Wait wait;
-        wait.proven_only = reuse == Reuse::Proven;
         for (;;) {
             bool gave_up = false;
-            fd_ = pool_->take_idle(gave_up, wait.proven_only, served_);
+            fd_ = pool_->take_idle(gave_up);
             if (gave_up) log_gave_up(r, app);
             if (fd_ >= 0 || (keep_ = pool_->reserve())) break;
-            const ConnectionPool::Turn turn = pool_->await_return(deadline, wait, fd_, served_);
+            const ConnectionPool::Turn turn = pool_->await_return(deadline, wait, fd_);
             if (turn == ConnectionPool::Turn::Retry) continue;
             borrowed = keep_ = turn == ConnectionPool::Turn::Borrowed;
             break;  // Handed (fd_), Borrowed (connect, kept) or OneOff
         }
+        if (fd_ >= 0) {
+            keep_ = reused_ = true;
+            unix_ = sized_ = app.addr->family == APR_UNIX;  // sized when it was made
+            return APR_SUCCESS;
+        }
     } else {
         keep_ = keeps && pool_->reserve();
     }
-    if (fd_ >= 0) {
-        keep_ = reused_ = true;
-        unix_ = sized_ = app.addr->family == APR_UNIX;  // sized when it was made
-        return APR_SUCCESS;
-    }
-    served_ = 0;
     const apr_interval_time_t timeout = apr_time_from_sec(app.config.app_conn_timeout);
     apr_status_t rv = APR_SUCCESS;
     fd_ = connect_to(app, timeout, rv);
@@ -148,7 +146,7 @@ void Upstream::app_closed_kept(request_rec* r, const App& app) noexcept {
 void Upstream::finish(bool reusable) noexcept {
     if (fd_ >= 0) {
         if (keep_ && reusable)
-            pool_->give_back(fd_, served_ + 1);
+            pool_->give_back(fd_);
         else if (keep_)
             pool_->discard(fd_);
         else

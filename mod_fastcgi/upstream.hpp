@@ -28,16 +28,10 @@ public:
     Upstream(const Upstream&) = delete;
     Upstream& operator=(const Upstream&) = delete;
 
-    /// What a request may take from the pool.
-    enum class Reuse {
-        Any,     ///< a request without a body: any kept connection (sent once more if it was closed)
-        Proven,  ///< a request with a body: only one proven to stay open (ConnectionPool::kProven)
-        None,    ///< a retry: a new connection
-    };
-    /// Connects to `app` (-appConnTimeout), or takes a kept connection as
-    /// `reuse` allows. `r` is for the log line when the pool gives up
-    /// keeping connections to an app that closes them.
-    apr_status_t open(request_rec* r, const App& app, Reuse reuse);
+    /// Connects to `app` (-appConnTimeout), or takes an idle kept
+    /// connection when `may_reuse`. `r` is for the log line when the pool
+    /// gives up keeping connections to an app that closes them.
+    apr_status_t open(request_rec* r, const App& app, bool may_reuse);
 
     int fd() const noexcept { return fd_; }
     /// The connection is to be kept after the exchange: BEGIN_REQUEST
@@ -72,7 +66,6 @@ private:
     bool one_off_counted_ = false;
     bool unix_ = false;
     bool sized_ = false;  ///< SO_SNDBUF is kUnixSendBuffer
-    unsigned served_ = 0;  ///< exchanges this connection completed before this one
 };
 
 }  // namespace fastcgi::httpd
