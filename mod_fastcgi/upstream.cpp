@@ -92,10 +92,13 @@ apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
     // a one-off connection: a kept one would hold an old instance.
     const bool keeps = pool_ && app.config.reuses_connections() && !pool_->moving();
     bool borrowed = false;
-    if (keeps && may_reuse) {
+    if (keeps) {
         const apr_time_t deadline = apr_time_now() + ConnectionPool::kHandOverWait;
         ConnectionPool::Wait wait;
         for (;;) {
+            // A request with a body takes room before a kept connection:
+            // it will connect anew either way.
+            if (!may_reuse && (keep_ = pool_->reserve())) break;
             bool gave_up = false;
             fd_ = pool_->take_idle(gave_up);
             if (gave_up) log_gave_up(r, app);
@@ -105,13 +108,22 @@ apr_status_t Upstream::open(request_rec* r, const App& app, bool may_reuse) {
             borrowed = keep_ = turn == ConnectionPool::Turn::Borrowed;
             break;  // Handed (fd_), Borrowed (connect, kept) or OneOff
         }
-        if (fd_ >= 0) {
+        if (fd_ >= 0 && may_reuse) {
             keep_ = reused_ = true;
             unix_ = sized_ = app.addr->family == APR_UNIX;  // sized when it was made
             return APR_SUCCESS;
         }
-    } else {
-        keep_ = keeps && pool_->reserve();
+        if (fd_ >= 0) {
+            // A body is never sent where the app may have closed the
+            // connection after its last answer (it could not be sent
+            // again): this one is closed, which frees its app process, and
+            // a fresh one is made in its room. Waiting here, rather than
+            // connecting at once as a one-off, lets the other requests
+            // keep their connections.
+            ::close(fd_);
+            fd_ = -1;
+            keep_ = true;
+        }
     }
     const apr_interval_time_t timeout = apr_time_from_sec(app.config.app_conn_timeout);
     apr_status_t rv = APR_SUCCESS;

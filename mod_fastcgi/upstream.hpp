@@ -29,8 +29,11 @@ public:
     Upstream& operator=(const Upstream&) = delete;
 
     /// Connects to `app` (-appConnTimeout), or takes an idle kept
-    /// connection when `may_reuse`. `r` is for the log line when the pool
-    /// gives up keeping connections to an app that closes them.
+    /// connection when `may_reuse`. A request that may not reuse one (it
+    /// has a body) still connects in the room of a kept one, waiting for
+    /// one to come back as a reusing request would. `r` is for the log line
+    /// when the pool gives up keeping connections to an app that closes
+    /// them.
     apr_status_t open(request_rec* r, const App& app, bool may_reuse);
 
     int fd() const noexcept { return fd_; }

@@ -18,7 +18,7 @@ use POSIX ();
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(time);
 
-plan tests => 34, need_module 'fastcgi';
+plan tests => 37, need_module 'fastcgi';
 
 my $start_mark = log_mark();
 start_apps(qw(c c4 c_tcp raw perl));
@@ -211,6 +211,34 @@ sub settles { my @l = @_[-3 .. -1]; return (distinct(@l) == 1 && $l[0] =~ /^\d/)
     # children (and as the MPM starts and stops children): 5-30 here; before,
     # about every request that found them busy opened one (146-154)
     ok t_cmp($conns <= 80 ? 1 : 0, 1, "... over few connections: $conns for 160 requests (at most half)");
+}
+
+# ---- ... with requests that carry a body among them
+# A POST goes on a fresh connection of its own (a body is never sent on one
+# the app may have closed after its last answer), made in the room of a
+# kept one that came back: the GETs keep theirs. (Before: a POST that found
+# them all busy opened a one-off connection, and while it waited every
+# child closed its kept connections: most GETs connected anew.)
+{
+    my @got = map { split ' ' } in_children(8, sub {
+        my @ids;
+        for my $i (1 .. 20) {
+            my $post = $i % 4 == 0;
+            my $r = http(path => "/ext/keep4.fcgi?conn&sleep=2", timeout => 30,
+                         $post ? (method => 'POST', body => 'x' x 1000) : ());
+            push @ids, ($post ? 'P' : 'G') . ($r->{status} == 200 && $r->{body} =~ /^conn=(\d+:\d+)$/m ? $1 : "fail:$r->{status}");
+        }
+        return "@ids";
+    });
+    my @gets = map { substr $_, 1 } grep { /^G/ } @got;
+    my @posts = map { substr $_, 1 } grep { /^P/ } @got;
+    ok t_cmp(scalar(grep { /^\d/ } @gets) . '/' . scalar(grep { /^\d/ } @posts), '120/40',
+             '8 clients x 20 requests, one in four a POST, -max-conns 4: all answered');
+    ok t_cmp(distinct(@posts), 40, '... every POST over a connection of its own');
+    # Every POST makes one (which GETs then reuse); the GETs made the rest.
+    my $conns = distinct(@gets, @posts) - 40;
+    # (5-32 here; before, 70-81)
+    ok t_cmp($conns <= 50 ? 1 : 0, 1, "... the GETs made few connections: $conns for 120 (fewer than half)");
 }
 
 # ---- what the apps say they can serve (FCGI_GET_VALUES), logged once
