@@ -89,6 +89,27 @@ my @RATIO_TARGETS = (
 );
 my $GROWTH_LIMIT_MB = 10;
 
+# What any gateway can reach against the in-process ceiling on these shared
+# CPUs: the in-process row spends srv_us + wrk_us per request; a gateway
+# that cost httpd nothing more would still add the app's own CPU (app_us of
+# our best row), so its ratio is at most (srv + wrk) / (srv + wrk + app).
+# Also what the best gateway outside httpd reached.
+sub inproc_limit {
+    my ($c, $w, $ours, $inproc) = @_;
+    my $mi = $c->{med}{$inproc}{ $w->{key} };
+    my $mo = $c->{med}{$ours}{ $w->{key} };
+    return () unless $mi && $mo && defined $mi->{cpu_srv} && defined $mi->{cpu_wrk} && defined $mo->{cpu_app};
+    my $base = $mi->{cpu_srv} + $mi->{cpu_wrk};
+    return () unless $base + $mo->{cpu_app} > 0;
+    my $line = sprintf '      limit: a gateway costing httpd nothing would reach at most %.2fx here (in-process %.0f + %.0f us'
+        . ' of CPU per request, plus the app\'s own %.0f us)', $base / ($base + $mo->{cpu_app}), $mi->{cpu_srv}, $mi->{cpu_wrk},
+        $mo->{cpu_app};
+    my ($nv, $nn) = best($c, $w, 'nginx');
+    my $iv = metric($w, $mi);
+    $line .= sprintf '; %s reached %.2fx', $nn, $nv / $iv if defined $nv && $iv;
+    return $line;
+}
+
 sub target_lines {
     my ($c) = @_;
     my @out;
@@ -105,6 +126,7 @@ sub target_lines {
         }
         my $x = $ov / $tv;
         push @out, sprintf '%-5s %s: %.2fx (%s %.1f / %s %.1f)', $x >= $factor ? 'PASS' : 'FAIL', $label, $x, $on, $ov, $tn, $tv;
+        push @out, inproc_limit($c, $w, $on, $tn) if $other eq 'inproc';
     }
     my $label = "1GiB stream: httpd RSS growth < $GROWTH_LIMIT_MB MiB in every mode";
     my @g = map { [$_->{name}, $c->{med}{ $_->{name} }{stream}] } grep { $_->{group} eq 'ours' && $_->{stream} } @{ $c->{live} };
