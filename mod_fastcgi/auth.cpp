@@ -8,6 +8,7 @@
 
 #include "app_registry.hpp"
 #include "auth_config.hpp"
+#include "dir_config.hpp"
 #include "dynamic_app.hpp"
 #include "exchange_with.hpp"
 #include "exchange.hpp"
@@ -159,7 +160,7 @@ int relay_denial(request_rec* r, const Verdict& v, const AuthSink& sink, bool ba
 }
 
 int authorize(request_rec* r, AuthRole role) {
-    const auto* conf = static_cast<const AuthDirConfig*>(ap_get_module_config(r->per_dir_config, &fastcgi_module));
+    const DirConfig* conf = dir_config_of(r);
     if (!conf) return DECLINED;
     const AuthSetting& setting = (*conf)[role];
     if (!setting.path) return DECLINED;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "app_registry.hpp"
+#include "dir_config.hpp"
 #include "directive_util.hpp"
 
 namespace fastcgi::httpd {
@@ -17,39 +18,17 @@ const char* role_env_name(AuthRole r) noexcept {
     return "";
 }
 
-void* create_auth_dir_config(apr_pool_t* p, char*) {
-    void* mem = apr_pcalloc(p, sizeof(AuthDirConfig));
-    return new (mem) AuthDirConfig();
-}
-
-void* merge_auth_dir_config(apr_pool_t* p, void* base_v, void* add_v) {
-    const auto* base = static_cast<const AuthDirConfig*>(base_v);
-    const auto* add = static_cast<const AuthDirConfig*>(add_v);
-    auto* out = static_cast<AuthDirConfig*>(create_auth_dir_config(p, nullptr));
-    for (int i = 0; i < kAuthRoles; ++i) {
-        const AuthSetting& b = base->roles[i];
-        const AuthSetting& a = add->roles[i];
-        AuthSetting& o = out->roles[i];
-        if (a.path) {
-            o.path = a.path;
-            o.compat = a.compat;
-            o.defined_at = a.defined_at;
-        } else {
-            o.path = b.path;
-            o.compat = b.compat;
-            o.defined_at = b.defined_at;
-        }
-        o.authoritative = a.authoritative != -1 ? a.authoritative : b.authoritative;
-    }
-    out->internal_only = add->internal_only != -1 ? add->internal_only : base->internal_only;
-    merge_stderr_dir_config(p, base->stderr_log, add->stderr_log, out->stderr_log);
-    merge_handoff_dir_config(base->handoff, add->handoff, out->handoff);
-    return out;
+void merge_auth_setting(const AuthSetting& b, const AuthSetting& a, AuthSetting& o) noexcept {
+    const AuthSetting& named = a.path ? a : b;
+    o.path = named.path;
+    o.compat = named.compat;
+    o.defined_at = named.defined_at;
+    o.authoritative = a.authoritative != -1 ? a.authoritative : b.authoritative;
 }
 
 // cmd->info carries the role (set in the command table).
 const char* auth_server_directive(cmd_parms* cmd, void* cfg, const char* path, const char* option) {
-    auto* conf = static_cast<AuthDirConfig*>(cfg);
+    DirConfig* conf = &dir_config_arg(cfg);
     const auto role = static_cast<AuthRole>(reinterpret_cast<std::intptr_t>(cmd->info));
     if (option && strcasecmp(option, "-compat") != 0)
         return config_error(cmd, path, {option, std::string("unknown option: \"") + option + "\""});
@@ -74,7 +53,7 @@ const char* auth_server_directive(cmd_parms* cmd, void* cfg, const char* path, c
 }
 
 const char* auth_authoritative_directive(cmd_parms* cmd, void* cfg, int on) {
-    auto* conf = static_cast<AuthDirConfig*>(cfg);
+    DirConfig* conf = &dir_config_arg(cfg);
     const auto role = static_cast<AuthRole>(reinterpret_cast<std::intptr_t>(cmd->info));
     conf->roles[static_cast<int>(role)].authoritative = on ? 1 : 0;
     return nullptr;

@@ -1,19 +1,10 @@
-// Per-directory configuration of the three authorizer roles:
-// FastCgiAuthenticator, FastCgiAuthorizer and FastCgiAccessChecker (each
-// `path [-compat]`) with their ...Authoritative On|Off switches. Unlike the
-// original (which had no merge function, so an inner section silently
-// dropped the outer ones), an inner section overrides only what it sets.
-// It also holds the one other per-directory access setting,
-// FastCgiInternalOnly (internal_only.hpp), and what becomes of an
-// application's stderr (FastCgiStderrLevel, FastCgiStderrLimit:
-// stderr_log.hpp), and what it does with X-Sendfile and X-Accel-Redirect
-// (FastCgiXSendfile, FastCgiXAccelRedirect, FastCgiSendfileRoot:
-// directives_handoff.hpp).
+// The three authorizer roles of a section (part of its DirConfig,
+// dir_config.hpp): FastCgiAuthenticator, FastCgiAuthorizer and
+// FastCgiAccessChecker (each `path [-compat]`) with their
+// ...Authoritative On|Off switches.
 #pragma once
 
-#include "directives_handoff.hpp"
 #include "httpd.hpp"
-#include "stderr_log.hpp"
 
 namespace fastcgi::httpd {
 
@@ -30,16 +21,10 @@ struct AuthSetting {
     bool is_authoritative() const noexcept { return authoritative != 0; }
 };
 
-struct AuthDirConfig {
-    AuthSetting roles[kAuthRoles];
-    int internal_only = -1;  ///< FastCgiInternalOnly (internal_only.hpp): -1 unset (Off), 0/1
-    StderrDirConfig stderr_log;
-    HandoffDirConfig handoff;
-    const AuthSetting& operator[](AuthRole r) const noexcept { return roles[static_cast<int>(r)]; }
-};
-
-void* create_auth_dir_config(apr_pool_t* p, char* dir);
-void* merge_auth_dir_config(apr_pool_t* p, void* base, void* add);
+/// An inner section's setting of a role over the outer one's: its app (with
+/// -compat and where it was set) if it names one, its ...Authoritative if
+/// it sets it.
+void merge_auth_setting(const AuthSetting& base, const AuthSetting& add, AuthSetting& out) noexcept;
 
 const char* auth_server_directive(cmd_parms* cmd, void* cfg, const char* path, const char* option);
 const char* auth_authoritative_directive(cmd_parms* cmd, void* cfg, int on);

@@ -13,6 +13,7 @@
 #include "directives.hpp"
 #include "directives_pm.hpp"
 #include "auth_config.hpp"
+#include "directives_handoff.hpp"
 #include "fastcgi/app_options.hpp"
 #include "hook_guard.hpp"
 #include "internal_only.hpp"

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "auth_config.hpp"
+#include "dir_config.hpp"
 #include "directive_util.hpp"
 #include "fastcgi/app_options.hpp"
 #include "hook_guard.hpp"
@@ -56,13 +56,13 @@ HandoffSettings effective_handoff(const HandoffConfig& app, const HandoffDirConf
 }
 
 const char* handoff_flag_directive(cmd_parms* cmd, void* cfg, int on) {
-    HandoffDirConfig& h = static_cast<AuthDirConfig*>(cfg)->handoff;
+    HandoffDirConfig& h = dir_config_arg(cfg).handoff;
     (cmd->info ? h.x_accel_redirect : h.x_sendfile) = on ? 1 : 0;
     return nullptr;
 }
 
 const char* sendfile_root_directive(cmd_parms* cmd, void* cfg, const char* dir, const char* option) {
-    HandoffDirConfig& h = static_cast<AuthDirConfig*>(cfg)->handoff;
+    HandoffDirConfig& h = dir_config_arg(cfg).handoff;
     const bool follow = option && strcasecmp(option, "FollowSymlinks") == 0;
     if (option && !follow)
         return config_error(cmd, dir, {option, std::string("unknown option: \"") + option + "\" (FollowSymlinks?)"});

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "auth_config.hpp"
+#include "dir_config.hpp"
 #include "fastcgi/app_options.hpp"
 #include "fastcgi/handoff_path.hpp"
 
@@ -37,7 +37,7 @@ bool FileHandoff::claim(const HeaderList& headers) {
         apr_table_unset(t, kAccelHeader);
     }
     // Only a response that names a file or a URI looks at the settings.
-    const auto* dir = static_cast<const AuthDirConfig*>(ap_get_module_config(r_->per_dir_config, &fastcgi_module));
+    const DirConfig* dir = dir_config_of(r_);
     settings_ = effective_handoff(app_.config.handoff, dir ? dir->handoff : HandoffDirConfig{});
     const HandoffSettings& cfg = settings_;
     if (sendfile && cfg.x_sendfile) {

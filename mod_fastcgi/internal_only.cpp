@@ -1,7 +1,7 @@
 // See internal_only.hpp.
 #include "internal_only.hpp"
 
-#include "auth_config.hpp"
+#include "dir_config.hpp"
 #include "file_handoff.hpp"
 #include "hook_guard.hpp"
 
@@ -18,7 +18,7 @@ bool reached_by_accel_redirect(const request_rec* r) {
 }
 
 int check(request_rec* r) {
-    const auto* conf = static_cast<const AuthDirConfig*>(ap_get_module_config(r->per_dir_config, &fastcgi_module));
+    const DirConfig* conf = dir_config_of(r);
     if (!conf || conf->internal_only != 1) return DECLINED;
     if (reached_by_accel_redirect(r)) {
         // Redirects onward from an admitted target are admitted too.
@@ -35,7 +35,7 @@ int check_hook(request_rec* r) { return guard_request(r, [r] { return check(r); 
 }  // namespace
 
 const char* internal_only_directive(cmd_parms* cmd, void* cfg, int on) {
-    static_cast<AuthDirConfig*>(cfg)->internal_only = on ? 1 : 0;
+    dir_config_arg(cfg).internal_only = on ? 1 : 0;
     return nullptr;
 }
 

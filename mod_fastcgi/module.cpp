@@ -3,7 +3,7 @@
 #include "app_registry.hpp"
 #include "app_stats.hpp"
 #include "auth.hpp"
-#include "auth_config.hpp"
+#include "dir_config.hpp"
 #include "balancer.hpp"
 #include "connection_pool.hpp"
 #include "directives.hpp"
@@ -82,8 +82,8 @@ __attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA fastcgi_mod
     nullptr,
     MODULE_MAGIC_COOKIE,
     nullptr,
-    fastcgi::httpd::create_auth_dir_config,  // per-directory: the authorizer roles
-    fastcgi::httpd::merge_auth_dir_config,
+    fastcgi::httpd::create_dir_config,  // per-directory: dir_config.hpp
+    fastcgi::httpd::merge_dir_config,
     nullptr,  // server config: the app registry is per configuration generation
     nullptr,
     fastcgi::httpd::kCommands,

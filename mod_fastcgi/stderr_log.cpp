@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "auth_config.hpp"
+#include "dir_config.hpp"
 #include "directive_util.hpp"
 
 namespace fastcgi::httpd {
@@ -29,7 +29,7 @@ std::size_t width_of(std::string_view s) {
 }
 
 const StderrDirConfig* dir_config(const request_rec* r) {
-    const auto* conf = static_cast<const AuthDirConfig*>(ap_get_module_config(r->per_dir_config, &fastcgi_module));
+    const DirConfig* conf = dir_config_of(r);
     return conf ? &conf->stderr_log : nullptr;
 }
 
@@ -49,7 +49,7 @@ void merge_stderr_dir_config(apr_pool_t* p, const StderrDirConfig& base, const S
 }
 
 const char* stderr_level_directive(cmd_parms* cmd, void* cfg, const char* a1, const char* a2, const char* a3) {
-    auto& conf = static_cast<AuthDirConfig*>(cfg)->stderr_log;
+    auto& conf = dir_config_arg(cfg).stderr_log;
     const bool is_regex = a3 != nullptr;
     if (is_regex && std::string_view(a1) != "~")
         return config_error(cmd, std::string("\"") + a1 + "\"",
@@ -77,7 +77,7 @@ const char* stderr_level_directive(cmd_parms* cmd, void* cfg, const char* a1, co
 }
 
 const char* stderr_limit_directive(cmd_parms* cmd, void* cfg, const char* arg) {
-    auto& conf = static_cast<AuthDirConfig*>(cfg)->stderr_log;
+    auto& conf = dir_config_arg(cfg).stderr_log;
     if (strcasecmp(arg, "unlimited") == 0) {
         conf.limit = 0;
         return nullptr;
