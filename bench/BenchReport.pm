@@ -10,7 +10,7 @@ use warnings;
 use Exporter 'import';
 use BenchLib qw(median);
 
-our @EXPORT_OK = qw(medians table_lines target_lines);
+our @EXPORT_OK = qw(medians table_lines target_lines drift_lines);
 
 # medians(\%res): row -> workload -> {rps mbs p50 p99 rss growth errs fail note}
 # from row -> workload -> [ {metrics of one measurement}, ... ]
@@ -24,6 +24,7 @@ sub medians {
             for my $f (qw(rps mbs p50 p99 rss growth errs cpu_srv cpu_app cpu_wrk)) { $m{$f} = median(map { $_->{$f} } @ms) }
             $m{fail} = join '; ', grep { defined } map { $_->{fail} } @ms;
             $m{note} = (grep { defined } map { $_->{note} } @ms)[0];
+            $m{rounds} = \@ms;
             $med{$rn}{$wk} = \%m;
         }
     }
@@ -89,24 +90,50 @@ my @RATIO_TARGETS = (
 );
 my $GROWTH_LIMIT_MB = 10;
 
-# What any gateway can reach against the in-process ceiling on these shared
-# CPUs: the in-process row spends srv_us + wrk_us per request; a gateway
-# that cost httpd nothing more would still add the app's own CPU (app_us of
-# our best row), so its ratio is at most (srv + wrk) / (srv + wrk + app).
-# Also what the best gateway outside httpd reached.
-sub inproc_limit {
-    my ($c, $w, $ours, $inproc) = @_;
-    my $mi = $c->{med}{$inproc}{ $w->{key} };
-    my $mo = $c->{med}{$ours}{ $w->{key} };
-    return () unless $mi && $mo && defined $mi->{cpu_srv} && defined $mi->{cpu_wrk} && defined $mo->{cpu_app};
-    my $base = $mi->{cpu_srv} + $mi->{cpu_wrk};
-    return () unless $base + $mo->{cpu_app} > 0;
-    my $line = sprintf '      limit: a gateway costing httpd nothing would reach at most %.2fx here (in-process %.0f + %.0f us'
-        . ' of CPU per request, plus the app\'s own %.0f us)', $base / ($base + $mo->{cpu_app}), $mi->{cpu_srv}, $mi->{cpu_wrk},
-        $mo->{cpu_app};
+# The ceiling rows (no app: static file, in-process module) round by round:
+# a shared machine that slows down during the run (seen here: after some
+# minutes of full load, 10 MiB transfers of every row 3-8x slower, the
+# static file's most) shows as rounds that disagree, and the medians then
+# mix two speeds.
+sub drift_lines {
+    my ($c) = @_;
+    my @out;
+    for my $r (grep { $_->{group} eq 'static' || $_->{group} eq 'inproc' } @{ $c->{live} }) {
+        for my $w (grep { !$_->{stream} } @{ $c->{workloads} }) {
+            my $m = $c->{med}{ $r->{name} }{ $w->{key} } or next;
+            my @v = grep { defined && $_ > 0 } map { metric($w, $_) } @{ $m->{rounds} || [] };
+            next unless @v > 1;
+            my ($lo, $hi) = (sort { $a <=> $b } @v)[0, -1];
+            next unless $hi / $lo > 1.5;
+            push @out, sprintf '%s, %s: rounds %s %s (%.1fx apart): the machine changed speed during the run',
+                $r->{name}, $w->{label}, join(' / ', map { sprintf '%.0f', $_ } @v), $w->{by_mbs} ? 'MB/s' : 'req/s', $hi / $lo;
+        }
+    }
+    return @out;
+}
+
+# What any gateway can reach against a ceiling row on these shared CPUs,
+# from the run's own CPU per request (user + system, per answered request;
+# each row is CPU-bound on the 2 cores, so its rate is about 2e6 / total
+# us): a gateway whose httpd spent no more than the in-process module's
+# (which only writes the body) would still add its app's own CPU, and its
+# client's, as measured on our best row. Also what the best gateway
+# outside httpd reached.
+sub limit_line {
+    my ($c, $w, $ours, $ceiling) = @_;
+    my ($in) = map { $_->{name} } grep { $_->{group} eq 'inproc' } @{ $c->{live} };
+    my ($mo, $mc, $mi) = map { defined $_ ? $c->{med}{$_}{ $w->{key} } : undef } $ours, $ceiling, $in;
+    return () unless $mo && $mc && $mi;
+    return () if grep { !defined } $mc->{cpu_srv}, $mc->{cpu_wrk}, $mi->{cpu_srv}, $mo->{cpu_app}, $mo->{cpu_wrk};
+    my $ideal = $mi->{cpu_srv} + $mo->{cpu_app} + $mo->{cpu_wrk};
+    return () unless $ideal > 0;
+    my $bound = ($mc->{cpu_srv} + ($mc->{cpu_app} // 0) + $mc->{cpu_wrk}) / $ideal;
+    my $line = sprintf '      limit: a gateway whose httpd cost what the in-process module costs would reach at most %.2fx'
+        . ' here (%s %.0f us of CPU per request; that one: %.0f httpd + %.0f app + %.0f wrk)',
+        $bound, $ceiling, $mc->{cpu_srv} + ($mc->{cpu_app} // 0) + $mc->{cpu_wrk}, $mi->{cpu_srv}, $mo->{cpu_app}, $mo->{cpu_wrk};
     my ($nv, $nn) = best($c, $w, 'nginx');
-    my $iv = metric($w, $mi);
-    $line .= sprintf '; %s reached %.2fx', $nn, $nv / $iv if defined $nv && $iv;
+    my $cv = metric($w, $mc);
+    $line .= sprintf '; %s reached %.2fx', $nn, $nv / $cv if defined $nv && $cv;
     return $line;
 }
 
@@ -126,7 +153,7 @@ sub target_lines {
         }
         my $x = $ov / $tv;
         push @out, sprintf '%-5s %s: %.2fx (%s %.1f / %s %.1f)', $x >= $factor ? 'PASS' : 'FAIL', $label, $x, $on, $ov, $tn, $tv;
-        push @out, inproc_limit($c, $w, $on, $tn) if $other eq 'inproc';
+        push @out, limit_line($c, $w, $on, $tn) if $x < $factor && ($other eq 'inproc' || $other eq 'static');
     }
     my $label = "1GiB stream: httpd RSS growth < $GROWTH_LIMIT_MB MiB in every mode";
     my @g = map { [$_->{name}, $c->{med}{ $_->{name} }{stream}] } grep { $_->{group} eq 'ours' && $_->{stream} } @{ $c->{live} };
